@@ -30,6 +30,8 @@ async function gasAt(n: number, prefix: string) {
   const dr = DisputeResolution__factory.connect(d.contracts.DisputeResolution.address, admin);
   const dl = new DisputeLedger(dr);
   for (const p of ["claimant", "respondent"]) await (await tm.connect(party).register(entityId(`${prefix}-${p}`), 1)).wait();
+  // a claimant answers for its claim with its standing and reputation (s23-rtt R4)
+  await (await tm.setIdentityVerified(entityId(`${prefix}-claimant`), true)).wait();
   const voters: string[] = [];
   for (let i = 0; i < n; i++) {
     const v = entityId(`${prefix}-voter-${i}`);
@@ -41,9 +43,10 @@ async function gasAt(n: number, prefix: string) {
   const { id, tx: open } = await new DisputeLedger(dr.connect(party)).open(
     entityId(`${prefix}-claimant`),
     entityId(`${prefix}-respondent`),
+    0n,
     0,
     2,
-    ethers.ZeroHash,
+    ethers.id(`${prefix} evidence`),
     "",
     P.deposit,
   );
@@ -66,9 +69,10 @@ async function gasAt(n: number, prefix: string) {
     const second = await new DisputeLedger(dr.connect(party)).open(
       entityId(`${prefix}-claimant`),
       entityId(`${prefix}-respondent`),
+      0n,
       0,
       2,
-      ethers.ZeroHash,
+      ethers.id(`${prefix} evidence ${voters.length}`),
       "",
       P.deposit,
     );
@@ -108,6 +112,7 @@ async function latencyOnNode(voters: number) {
     await (await tm.grantRole(await tm.FEEDBACK_ROLE(), await dr.getAddress())).wait();
     const party = await provider.getSigner(1);
     for (const p of ["c", "r"]) await (await tm.connect(party).register(entityId(`lat-${p}`), 1)).wait();
+    await (await tm.setIdentityVerified(entityId("lat-c"), true)).wait(); // the claimant's standing (s23-rtt R4)
     const vs: string[] = [];
     for (let i = 0; i < voters; i++) {
       vs.push(entityId(`lat-v${i}`));
@@ -120,9 +125,10 @@ async function latencyOnNode(voters: number) {
     const { id, tx } = await new DisputeLedger(dr.connect(party)).open(
       entityId("lat-c"),
       entityId("lat-r"),
+      0n,
       0,
       2,
-      ethers.ZeroHash,
+      ethers.id("lat evidence"),
       "",
       P.deposit,
     );

@@ -406,10 +406,10 @@ async function main(): Promise<void> {
     const tl = trustLedger;
     let gas = 0n;
     gas += (await tl.register(toHex(avId(aliceA, "alice")), "avatar", msrpSigner)).gasUsed; // an MIT avatar: the IdP attests
-    gas += (await tl.register(entityId("bob"), "avatar")).gasUsed;
-    // bob's avatar, attested to the account that controls his claimant entity: the interaction is
-    // claimed by its counterparty (the avatar the evidence's handshake names), through its owner's
-    // account (docs/specs/disputes.md, "One interaction, one court case")
+    // bob's avatar, attested to his account, is his claimant: the interaction is claimed by its
+    // counterparty (the avatar the evidence's handshake names), through its owner's account
+    // (docs/specs/disputes.md, "One interaction, one court case"), and a claimant answers for its
+    // claim with identity standing and reputation (s23-rtt R4)
     gas += (await tl.register(toHex(avId(bobA, "bob")), "avatar", msrpSigner)).gasUsed;
     // Jurors: verified avatars of three other accounts (no entity of a party's controller votes),
     // registered at least minAge blocks before the dispute's snapshot.
@@ -429,8 +429,9 @@ async function main(): Promise<void> {
     traceCase = filed.caseId;
     const dl = new DisputeLedger(disputesC);
     const opened = await dl.open(
-      entityId("bob"),
+      toHex(avId(bobA, "bob")),
       toHex(avId(aliceA, "alice")),
+      0n, // an avatar dispute names no era: its party is the avatar's owner
       Nature.avatar,
       2,
       // the jurors judge the case's own evidence: its bytes, whose sha256 is the dispute's digest

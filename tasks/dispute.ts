@@ -68,7 +68,10 @@ async function disputeId(c: { dr: { dispute(id: number): Promise<{ options: bigi
 }
 
 task("dispute:open", "Opens a dispute (Step 1): parties, nature, number of proposed resolutions, evidence on IPFS")
-  .addParam("claimant", "The claimant entity (its controller, one of this node's accounts, signs)")
+  .addParam(
+    "claimant",
+    "The claimant entity (its controller, one of this node's accounts, signs): with identity standing (verified or attested) and reputation covering loserPenalty for each of its claims still open",
+  )
   .addParam("respondent", "The respondent entity")
   .addOptionalParam(
     "nature",
@@ -82,7 +85,7 @@ task("dispute:open", "Opens a dispute (Step 1): parties, nature, number of propo
   .addOptionalParam("options", "Number of proposed resolutions, 2..8 (0 = claim upheld)", 2, types.int)
   .addOptionalParam(
     "evidence",
-    "A file to store on IPFS as evidence. With --nature avatar (required there): the evidence file the case was filed with (`avatar:auth`); the jurors read exactly the case's evidence, stored on IPFS from it",
+    "Required: a file to store on IPFS as evidence; its digest is heard once against the respondent (a dispute over it open or decided refuses another; a void one frees it). With --nature avatar: the evidence file the case was filed with (`avatar:auth`); the jurors read exactly the case's evidence, stored on IPFS from it",
   )
   .addOptionalParam(
     "request",
@@ -109,6 +112,19 @@ task("dispute:open", "Opens a dispute (Step 1): parties, nature, number of propo
         throw new UsageError(
           `dispute:open: --claimant "${a.claimant}" is not a registered entity (\`trust:register --entity ${a.claimant}\` first)`,
         );
+      // A claimant answers for its claim (s23-rtt R4): identity standing, and a reputation that can
+      // lose loserPenalty (the contract also counts its claims still open: ClaimantStakeTooLow).
+      const claimantId = c.entityId(a.claimant);
+      if (!(await c.tm.hasIdentityStanding(claimantId)))
+        throw new UsageError(
+          `dispute:open: --claimant "${a.claimant}" has no identity standing (verified or attested): a claim is answered for by an identity a registry vouches for`,
+        );
+      const { loserPenalty } = await c.dr.params();
+      const reputation = (await c.tm.entity(claimantId)).reputation;
+      if (reputation < loserPenalty)
+        throw new UsageError(
+          `dispute:open: --claimant "${a.claimant}" holds reputation ${(Number(reputation) / 1e18).toFixed(4)}, below the ${(Number(loserPenalty) / 1e18).toFixed(4)} a rejected claim costs`,
+        );
       // An avatar dispute's respondent may have no trust entry if the MIT registry knows the
       // avatar (h14-red2 G5: its owner never registered it); any other needs one.
       if (Number((await c.tm.entity(c.entityId(a.respondent))).kind) === 0) {
@@ -121,6 +137,7 @@ task("dispute:open", "Opens a dispute (Step 1): parties, nature, number of propo
             `dispute:open: --respondent "${a.respondent}" is neither a registered entity nor an avatar the MIT registry knows`,
           );
       }
+      const era = await c.tm.generationOf(c.entityId(a.respondent));
       // The trace case (nature avatar only): the contract refuses the same mistakes with the
       // registry's errors (UnknownCase, CaseNotOpen, NotReporter, CaseAvatarMismatch).
       let traceCase: { id: bigint; evidence: Uint8Array } | undefined;
@@ -192,6 +209,11 @@ task("dispute:open", "Opens a dispute (Step 1): parties, nature, number of propo
           );
         traceCase = { id: caseId, evidence: bytes };
       } else if (a.case !== undefined) throw new UsageError(`dispute:open: --case goes with --nature avatar only`);
+      // A claim is heard on its evidence, once against its respondent (s23-rtt R1): required.
+      if (traceCase === undefined && a.evidence === undefined)
+        throw new UsageError(
+          `dispute:open: --evidence is required: the file the claim is heard on (its digest is heard once against the respondent)`,
+        );
       if (a.evidence !== undefined && !fs.existsSync(a.evidence))
         throw new UsageError(`dispute:open: --evidence ${a.evidence}: no such file`);
       if (a.request !== undefined && !/^[A-Za-z0-9._-]{1,64}$/.test(a.request))
@@ -207,6 +229,10 @@ task("dispute:open", "Opens a dispute (Step 1): parties, nature, number of propo
       const request = [
         c.entityId(a.claimant),
         c.entityId(a.respondent),
+        // the respondent's era now, which the claim is about (s23-rtt R3): journaled with the
+        // request, so a retry names it again and a reclaim mined meanwhile refuses it (StaleEra);
+        // an avatar dispute names none (its party is the avatar's owner)
+        traceCase ? 0n : era,
         c.Nature[a.nature as keyof typeof c.Nature],
         a.options,
         ev ? "0x" + Buffer.from(ev.digest).toString("hex") : "0x" + "00".repeat(32),
@@ -214,7 +240,11 @@ task("dispute:open", "Opens a dispute (Step 1): parties, nature, number of propo
         traceCase ? "" : (ev?.cid ?? ""),
       ] as const;
       // a dispute over another case is another request (the key hashes the case too)
-      const keyed = traceCase === undefined ? request : [...request, traceCase.id.toString()];
+      // The era is not in the key: a retry after a reclaim finds the journaled request, whose era
+      // differs, and is refused (CommitConflictError) rather than opened against the new era.
+      const [claimantKey, respondentKey, , ...rest] = request;
+      const unkeyed = [claimantKey, respondentKey, ...rest];
+      const keyed = traceCase === undefined ? unkeyed : [...unkeyed, traceCase.id.toString()];
       // The intent is journaled before the dispute is sent (h13-red D2): a retry after a lost reply
       // finds its DisputeOpened, or its pending transaction, instead of opening a second dispute.
       const rec = `dispute-open-${a.request ?? hre.ethers.keccak256(hre.ethers.toUtf8Bytes(JSON.stringify(keyed))).slice(2, 34)}`;

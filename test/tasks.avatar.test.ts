@@ -91,7 +91,7 @@ describe("tasks: idp:* and avatar:* (in-process network, one process)", function
     // so is his attested avatar egret: account 8 is the account of heron's owner, the counterparty
     // the evidence's handshake names, who alone may claim the interaction in court; two jurors
     await hre.run("trust:register", { entity: lynx, type: "avatar", account: "9" });
-    await hre.run("trust:register", { entity: "eli-claims", type: "avatar", account: "8" });
+    await hre.run("trust:register", { entity: "eli-claims", type: "avatar", account: "8", verified: true }); // a claimant with standing (s23-rtt R4)
     const { avatarIdOf } = await import("../offchain/avatars/protocols");
     const { Keystore } = await import("../offchain/storage/keystore");
     const eliSerial = (
@@ -159,7 +159,7 @@ describe("tasks: idp:* and avatar:* (in-process network, one process)", function
     expect((await rejects(hre.run("dispute:open", { ...base, case: String(refiled.caseId), evidence }))).message).to.equal(
       `dispute:open: --evidence ${evidence}: its interaction was heard by dispute #${opened.id} already (one interaction, one court case; only a void dispute frees it)`,
     );
-    await hre.run("trust:register", { entity: "copier-claims", type: "avatar", account: "7" });
+    await hre.run("trust:register", { entity: "copier-claims", type: "avatar", account: "7", verified: true }); // a claimant with standing (s23-rtt R4)
     const seven = (await hre.ethers.getSigners())[7].address;
     const heronOf = () => toHex(evidenceFromJson(JSON.parse(fs.readFileSync(evidence, "utf8"))).handshake!.reporter.avatarId);
     expect(
@@ -214,7 +214,7 @@ describe("tasks: idp:* and avatar:* (in-process network, one process)", function
     const heron = toHex(evidenceFromJson(JSON.parse(fs.readFileSync(aboutHeron, "utf8"))).avatarId);
     expect(Number((await trust.entity(heron)).kind)).to.equal(0);
     // dora claims through account 9, the account of lynx's owner (the counterparty of lynx's evidence)
-    await hre.run("trust:register", { entity: "dora-claims", type: "avatar", account: "9" });
+    await hre.run("trust:register", { entity: "dora-claims", type: "avatar", account: "9", verified: true }); // a claimant with standing (s23-rtt R4)
     const heronCase = await hre.run("avatar:trace", { evidence: aboutHeron, fileOnly: true, account: "9" });
     const vsHeron = { claimant: "dora-claims", respondent: heron, nature: "avatar", options: 2, case: String(heronCase.caseId) };
     const before = await court.disputeCount();

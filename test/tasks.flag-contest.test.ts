@@ -33,7 +33,7 @@ describe("tasks: dispute:commit in a flag contest (in-process network)", functio
     const eve = (await hre.ethers.getSigners())[4];
     await dr
       .connect(eve)
-      .openDispute(entityId("eve"), hre.ethers.ZeroHash, 3, 2, hre.ethers.ZeroHash, "", { value: (await dr.params()).deposit });
+      .openDispute(entityId("eve"), hre.ethers.ZeroHash, 3, 2, hre.ethers.ZeroHash, "", 0, { value: (await dr.params()).deposit });
     const id = Number(await dr.disputeCount());
     expect((await dr.dispute(id)).nature).to.equal(3n);
     // the detector, the other side, flags vic after the opening (front-running its commit)

@@ -6,6 +6,7 @@ import { customError, rejects, useTaskSandbox } from "./helpers/tasks";
 import { describeError } from "../tasks/lib/cli";
 import { entityId } from "../offchain/trust/ledger";
 import { readDeployment } from "../offchain/chain/deployments";
+import { nextEvidence } from "./fixtures/disputes";
 
 /** Controllers of the named avatars (signer indices); the organization "guild" is the operator's. */
 const ACCOUNTS = { ann: "4", ben: "5", cat: "6", dan: "7" } as const;
@@ -141,7 +142,13 @@ describe("tasks: trust:* (in-process network, one process)", function () {
       ["xia", "3"],
     ])
       await hre.run("trust:register", { entity: n, type: "avatar", account, verified: true }); // the admin verifies
-    const young = await hre.run("dispute:open", { claimant: "ann", respondent: "eve", nature: "service", options: 2 });
+    // a claim is heard on its evidence, once per respondent and document (s23-rtt R1)
+    const [ev1, ev2] = ["first", "second"].map((n) => {
+      const file = path.join(process.env.METATRUST_DATA_DIR!, `eve-${n}.txt`);
+      fs.writeFileSync(file, `eve's ${n} breach`);
+      return file;
+    });
+    const young = await hre.run("dispute:open", { claimant: "ann", respondent: "eve", nature: "service", options: 2, evidence: ev1 });
     await hre.run("trust:register", { entity: "ann-alt", type: "avatar", account: ACCOUNTS.ann }); // the claimant's second entity
     for (const v of ["vic", "ann-alt"])
       // too young; an entity of the parties' controller
@@ -152,10 +159,18 @@ describe("tasks: trust:* (in-process network, one process)", function () {
     const dr = await hre.ethers.getContractAt("DisputeResolution", readDeployment("hardhat").contracts.DisputeResolution.address);
     // the same request again (a retry after a lost reply): the dispute it opened, nothing sent (h13-red D2)
     const count = await dr.disputeCount();
-    const again = await hre.run("dispute:open", { claimant: "ann", respondent: "eve", nature: "service", options: 2 });
+    const again = await hre.run("dispute:open", { claimant: "ann", respondent: "eve", nature: "service", options: 2, evidence: ev1 });
     expect([again.id, again.existing, await dr.disputeCount()]).to.deep.equal([young.id, true, count]);
-    // a second dispute with the same content is another request, by name
-    const d = await hre.run("dispute:open", { claimant: "ann", respondent: "eve", nature: "service", options: 2, request: "second" });
+    // a second dispute, over another document, is another request, by name (the same document
+    // again is heard once: EvidenceHeard)
+    const d = await hre.run("dispute:open", {
+      claimant: "ann",
+      respondent: "eve",
+      nature: "service",
+      options: 2,
+      evidence: ev2,
+      request: "second",
+    });
     expect([d.existing, await dr.disputeCount()]).to.deep.equal([false, count + 1n]);
     // The commitment hides the choice: an out-of-range one is refused before anything is sent or kept.
     const before = await hre.ethers.provider.getTransactionCount((await hre.ethers.getSigners())[1].address);
@@ -282,7 +297,7 @@ describe("tasks: trust:* (in-process network, one process)", function () {
     ] as const) {
       const a = { ...base, ...args };
       const e = await rejects(
-        ann.openDispute(entityId(a.claimant), entityId(a.respondent), 0, a.options, hre.ethers.ZeroHash, "", { value: deposit }),
+        ann.openDispute(entityId(a.claimant), entityId(a.respondent), 0, a.options, nextEvidence(), "", 0, { value: deposit }),
       );
       expect(await describeError(e, hre, a)).to.contain(line);
     }

@@ -6,7 +6,8 @@ import {ITrustManager} from "../interfaces/ITrustManager.sol";
 import {IMITRegistry} from "../interfaces/IMITRegistry.sol";
 import {IIdentityVerifier} from "../interfaces/IIdentityVerifier.sol";
 import {IAccessControl} from "@openzeppelin/contracts/access/IAccessControl.sol";
-import {Secp256k1Point} from "../rsms/Secp256k1Point.sol";
+import {IAvatarEvidenceReader} from "../interfaces/IAvatarEvidenceReader.sol";
+import {AvatarEvidenceReader} from "./AvatarEvidenceReader.sol";
 
 /// @title DisputeResolution
 /// @notice Reputation-weighted commit-reveal dispute resolution over the TrustManager.
@@ -19,11 +20,6 @@ contract DisputeResolution is IDisputeResolution {
     bytes32 private constant COURT_ROLE = keccak256("COURT_ROLE");
     uint8 private constant ATTACK_MASK = 0x7f;
     uint256 private constant WAD = 1e18;
-    /// The wire encoding's times are u64 below 2^53 (`offchain/avatars/wire.ts`, Reader.u64).
-    uint256 private constant MAX_WIRE_TIME = 2 ** 53 - 1;
-    /// The BLS12-381 field prime p (381 bits) as its high 16 and low 32 bytes.
-    uint256 private constant BLS_P_HI = 0x1a0111ea397fe69a4b1ba7b6434bacd7;
-    uint256 private constant BLS_P_LO = 0x64774b84f38512bf6730d2a0f6b0f6241eabfffeb153ffffb9feffffffffaaab;
 
     ITrustManager private immutable _trust;
     IMITRegistry private immutable _registry;
@@ -40,6 +36,8 @@ contract DisputeResolution is IDisputeResolution {
     uint96 private immutable _appealFee;
     uint8 private immutable _maxRounds;
     uint64 private immutable _marginBand;
+    /// The reader of encoded avatar evidence, deployed with the court (its code kept apart for size).
+    IAvatarEvidenceReader private immutable _evidenceReader;
 
     uint256 private _count;
     mapping(uint256 id => Dispute) private _disputes;
@@ -55,6 +53,16 @@ contract DisputeResolution is IDisputeResolution {
     /// owner tag) (its hearing, see `_hearingOf`): held while that dispute is open and after it ends
     /// with a decision; a void one frees it (read at the next opening, nothing deleted).
     mapping(bytes32 hearing => uint256 id) private _heard;
+    /// The dispute that heard a (respondent, evidence digest), by keccak256(respondent, evidence),
+    /// for every nature but flag contests (s23-rtt R1): held while it is open and after it ends with
+    /// a decision; a void one frees it. A mapping of its own: its keys never meet `_heard`'s.
+    mapping(bytes32 claim => uint256 id) private _claimHeard;
+    /// The flag contest that took the claimant's flag of kind k (s23-rtt R2): it holds that
+    /// instance (its serial in `contestedSerials`) while open and after a decision; void frees it.
+    mapping(bytes32 entity => mapping(uint8 kind => uint256 id)) private _contestOf;
+    /// Disputes open (not resolved) with the entity as claimant: each has `loserPenalty` of its
+    /// reputation at stake (s23-rtt R4).
+    mapping(bytes32 claimant => uint256 open) private _openClaims;
 
     /// @param trust the TrustManager (this contract needs its FEEDBACK_ROLE)
     /// @param registry the MITRegistry whose trace cases avatar disputes claim (this contract needs
@@ -92,6 +100,7 @@ contract DisputeResolution is IDisputeResolution {
         _appealFee = p.appealFee;
         _maxRounds = p.maxRounds;
         _marginBand = p.marginBand;
+        _evidenceReader = new AvatarEvidenceReader();
     }
 
     /// @inheritdoc IDisputeResolution
@@ -101,7 +110,8 @@ contract DisputeResolution is IDisputeResolution {
         uint8 nature,
         uint8 options,
         bytes32 evidence,
-        string calldata cid
+        string calldata cid,
+        uint256 respondentGeneration
     ) external payable returns (uint256 id) {
         // An avatar dispute names its trace case (openAvatarDispute): without one, an upheld
         // verdict could trace nothing (the advisory event of sessions before 14). A court without
@@ -110,7 +120,14 @@ contract DisputeResolution is IDisputeResolution {
             if (address(_registry) == address(0)) revert DisputeResolution__TraceUnavailable();
             revert DisputeResolution__TraceCaseRequired();
         }
+        // A claim names the document it is heard on (s23-rtt R1): the one hearing it gets is keyed on it.
+        if (nature != NATURE_FLAG_CONTEST && evidence == bytes32(0)) revert DisputeResolution__EvidenceRequired();
         id = _open(claimant, respondent, nature, options, evidence, cid);
+        // The era the claim was built against (s23-rtt R3, as rate and flag name theirs): a reclaim
+        // mined before the opening handed the id to its owner, who answers for nothing of it.
+        uint256 era = _trust.generationOf(respondent);
+        if (era != respondentGeneration) revert DisputeResolution__StaleEra(respondent, respondentGeneration, era);
+        if (nature != NATURE_FLAG_CONTEST) _hearOnce(respondent, evidence, id);
     }
 
     /// @inheritdoc IDisputeResolution
@@ -137,7 +154,7 @@ contract DisputeResolution is IDisputeResolution {
         // Bytes the IdP's decoder refuses (s19-redd F3, s19-review1 R3) are refused too: upheld, such
         // a case could never be judged (the IdP decodes the evidence before it traces) and would
         // stay CourtUpheld for ever, with the loser penalty on the respondent.
-        (bool parsed, bytes32 about, bytes32 key, bytes32 counterparty) = _read(caseEvidence);
+        (bool parsed, bytes32 about, bytes32 key, bytes32 counterparty) = _evidenceReader.read(caseEvidence);
         if (!parsed) revert DisputeResolution__EvidenceNotEncoded(traceCase);
         if (about != respondent) revert DisputeResolution__EvidenceNotAboutRespondent(traceCase, about);
         // Evidence without a handshake (session 22) never traces anyone (the IdP's handshakeFault)
@@ -165,6 +182,18 @@ contract DisputeResolution is IDisputeResolution {
         uint256 earlier = _heardBy(hearing);
         if (earlier != 0) revert DisputeResolution__InteractionHeard(traceCase, earlier);
         _heard[hearing] = id;
+        // and its evidence digest is heard once against the respondent, whatever the nature (R1)
+        _hearOnce(respondent, _disputes[id].evidence, id);
+    }
+
+    /// @dev One hearing per (respondent, evidence digest) across the natures (s23-rtt R1): refused
+    /// while a dispute over it is open or after one ended with a decision; a void one frees it.
+    function _hearOnce(bytes32 respondent, bytes32 evidence, uint256 id) private {
+        bytes32 claim = keccak256(abi.encode(respondent, evidence));
+        uint256 earlier = _claimHeard[claim];
+        if (earlier != 0 && !_disputes[earlier].void_)
+            revert DisputeResolution__EvidenceHeard(respondent, evidence, earlier);
+        _claimHeard[claim] = id;
     }
 
     /// @dev Step 1's checks and record, shared by both openings.
@@ -176,9 +205,24 @@ contract DisputeResolution is IDisputeResolution {
         bytes32 evidence,
         string calldata cid
     ) private returns (uint256 id) {
-        _requireController(claimant);
+        ITrustManager.Entity memory c = _trust.entity(claimant);
+        if (c.controller != msg.sender) revert DisputeResolution__NotController(claimant, msg.sender);
         if (claimant == respondent) revert DisputeResolution__SelfDispute(claimant);
-        if (options < 2 || options > MAX_OPTIONS) revert DisputeResolution__InvalidOptions(options);
+        // A flag contest asks one question, flag wrong or not (s23-rtt R5): two options.
+        if (options < 2 || options > MAX_OPTIONS || (nature == NATURE_FLAG_CONTEST && options != 2))
+            revert DisputeResolution__InvalidOptions(options);
+        // A claim puts at stake what its rejection costs (s23-rtt R4): a claimant with identity
+        // standing, holding `loserPenalty` for this claim and for each of its claims still open
+        // (a flag contest counts among them). A flag contest itself is not refused: it risks no
+        // respondent, is heard once per flag instance (R2), and is the flagged entity's remedy
+        // (docs/specs/disputes.md, "One hearing per evidence").
+        uint256 open = _openClaims[claimant] + 1;
+        if (nature != NATURE_FLAG_CONTEST) {
+            if (!_trust.hasIdentityStanding(claimant)) revert DisputeResolution__ClaimantWithoutStanding(claimant);
+            if (c.reputation < open * _loserPenalty)
+                revert DisputeResolution__ClaimantStakeTooLow(claimant, c.reputation, open * _loserPenalty);
+        }
+        _openClaims[claimant] = open;
         (address respondentController, uint8 contested) = _respondentController(claimant, respondent, nature);
         if (msg.value != _deposit) revert DisputeResolution__WrongDeposit(_deposit, msg.value);
         id = ++_count;
@@ -191,8 +235,11 @@ contract DisputeResolution is IDisputeResolution {
         d.nature = nature;
         // A flag contest judges the flags held now, each the instance it is now (its serial): a flag
         // set later, of another kind or of the same kind anew, is not cleared by its verdict.
+        if (contested != 0) {
+            (d.contestedSerials, d.runsAtOpening) = _contestMarks(claimant);
+            contested = _takeInstances(id, claimant, contested, d.contestedSerials);
+        }
         d.contestedFlags = contested;
-        if (contested != 0) (d.contestedSerials, d.runsAtOpening) = _contestMarks(claimant);
         d.options = options;
         // Reputation as of the previous block: nothing done from this block on changes a weight.
         d.snapshot = uint40(block.number - 1);
@@ -296,6 +343,7 @@ contract DisputeResolution is IDisputeResolution {
             if (block.timestamp <= appealDeadline) revert DisputeResolution__TooEarly(id, appealDeadline);
         }
         d.resolved = true;
+        --_openClaims[d.claimant];
         if (void_ && round > 0) {
             // The appeal did not gather its larger quorum: the appealed verdict, recorded by
             // `appeal` with its round's weights, stands, and that round's voters are settled.
@@ -472,6 +520,31 @@ contract DisputeResolution is IDisputeResolution {
         return (_trust.flagMarks(claimant), uint32(count));
     }
 
+    /// @dev One contest per flag instance (s23-rtt R2): of the held kinds `held`, the contest takes
+    /// those whose instance (kind, serial now) no other contest holds (open, or ended with a
+    /// decision; a void one frees it) and returns them; none left is `FlagInstanceHeard`.
+    function _takeInstances(
+        uint256 id,
+        bytes32 claimant,
+        uint8 held,
+        uint32[7] storage serials
+    ) private returns (uint8 taken) {
+        uint8 heardKind;
+        uint256 earlier;
+        for (uint8 k; k < 7; ++k) {
+            if (held & (1 << k) == 0) continue;
+            uint256 prior = _contestOf[claimant][k];
+            Dispute storage p = _disputes[prior];
+            if (prior != 0 && !p.void_ && p.contestedSerials[k] == serials[k]) {
+                (heardKind, earlier) = (k, prior);
+                continue;
+            }
+            _contestOf[claimant][k] = id;
+            taken |= uint8(1 << k);
+        }
+        if (taken == 0) revert DisputeResolution__FlagInstanceHeard(claimant, heardKind, serials[heardKind], earlier);
+    }
+
     /// @dev Whether the voter's flags (`flags`, its flags now) refuse its commit (and give it no
     /// weight in `eligibleWeight`): any attack flag, except in a flag contest, where only a flag
     /// held since a run at or before the contest's opening refuses. The detector is the other side
@@ -491,7 +564,7 @@ contract DisputeResolution is IDisputeResolution {
     /// big-endian) 492..494, body from 494; then s_p 48, the handshake flag and its parts, the
     /// receipt flag and its receipt, and nothing after (`_encodedEnd`).
     function interactionOf(bytes calldata b) external view returns (bool parsed, bytes32 about, bytes32 key) {
-        (parsed, about, key, ) = _read(b);
+        (parsed, about, key, ) = _evidenceReader.read(b);
     }
 
     /// @inheritdoc IDisputeResolution
@@ -500,30 +573,12 @@ contract DisputeResolution is IDisputeResolution {
     ) external view returns (bytes32 counterparty, address account, uint256 heardBy) {
         bool parsed;
         bytes32 key;
-        (parsed, , key, counterparty) = _read(b);
+        (parsed, , key, counterparty) = _evidenceReader.read(b);
         if (!parsed) return (bytes32(0), address(0), 0);
         bytes32 hearing;
         (hearing, account) = _hearingOf(key, counterparty);
         // evidence without a handshake, or naming an avatar nobody may claim for, is no hearing
         if (account != address(0)) heardBy = _heardBy(hearing);
-    }
-
-    /// @dev `interactionOf`, and the counterparty: the reporter avatar named in the handshake (the
-    /// avatar of its hello, 67 bytes after the handshake flag: initiator 1, ephemeral 33, nonce 32),
-    /// 0 without a handshake.
-    function _read(
-        bytes calldata b
-    ) private view returns (bool parsed, bytes32 about, bytes32 key, bytes32 counterparty) {
-        uint256 bodyEnd = _encodedEnd(b);
-        if (bodyEnd == 0) return (false, bytes32(0), bytes32(0), bytes32(0));
-        about = bytes32(b[2:34]);
-        key = keccak256(
-            abi.encodePacked("METATRUST-V1-TRACE-KEY", b[2:34], b[371:403], b[162:194], b[483:492], b[494:bodyEnd])
-        );
-        // the handshake flag follows s_p (48 bytes after the body); `_encodedEnd` checked the bounds
-        uint256 flag = bodyEnd + 48;
-        if (b[flag] != 0) counterparty = bytes32(b[flag + 67:flag + 99]);
-        parsed = true;
     }
 
     /// @dev The hearing of the interaction with trace key `key` and counterparty avatar
@@ -544,79 +599,6 @@ contract DisputeResolution is IDisputeResolution {
     function _heardBy(bytes32 hearing) private view returns (uint256 id) {
         id = _heard[hearing];
         if (id != 0 && _disputes[id].void_) id = 0;
-    }
-
-    /// @dev The end of the signed message's body if `b` is evidence as `decodeEvidence` reads it,
-    /// else 0: header 0x26 version 2; every length as the encoding's own fields say, no trailing
-    /// byte; times below 2^53; warrants with a scope and notBefore <= notAfter; flags in range
-    /// (handshake 0..2, initiator 0..1, receipt 0..1); secp256k1 ephemeral keys on the curve; BLS
-    /// points as compressed, non-identity encodings with coordinates below p. Whether a BLS point
-    /// is on its curve and in its subgroup is left to the IdP (a square root in Fp or Fp2 and a
-    /// subgroup check per point: docs/specs/disputes.md, "One interaction, one court case").
-    function _encodedEnd(bytes calldata b) private view returns (uint256) {
-        // the shortest evidence: 494 bytes to the body, s_p, the two flags
-        if (b.length < 544 || b[0] != 0x26 || b[1] != 0x02) return 0;
-        if (!_g2(b, 66) || !_warrant(b, 194) || !_g1(b, 435) || !_time(b, 484)) return 0;
-        uint256 bodyEnd = 494 + ((uint256(uint8(b[492])) << 8) | uint8(b[493]));
-        // s_p, then the handshake flag and the receipt flag at least
-        if (bodyEnd + 50 > b.length || !_g1(b, bodyEnd)) return 0;
-        uint256 o = bodyEnd + 48;
-        uint256 handshake = uint8(b[o++]);
-        if (handshake > 2) return 0;
-        if (handshake != 0) {
-            // initiator 1, accused ephemeral 33, accused nonce 32, the reporter's hello 610, s_p 48
-            // (+ the session part: time 8, the accused's s_p 48), then the receipt flag
-            if (o + (handshake == 2 ? 781 : 725) > b.length) return 0;
-            if (uint8(b[o]) > 1 || !Secp256k1Point.isValidCompressed(b[o + 1:o + 34])) return 0;
-            if (!_hello(b, o + 66) || !_g1(b, o + 676)) return 0;
-            o += 724;
-            if (handshake == 2) {
-                if (!_time(b, o) || !_g1(b, o + 8)) return 0;
-                o += 56;
-            }
-        }
-        uint256 receipt = uint8(b[o++]);
-        // no receipt, or one (time 8, BIP-340 signature 64); nothing after it
-        if (receipt > 1 || b.length != o + 72 * receipt || (receipt == 1 && !_time(b, o))) return 0;
-        return bodyEnd;
-    }
-
-    /// @dev A hello at `o` (610 bytes, in bounds): owner key, warrant, s_o, ephemeral key.
-    function _hello(bytes calldata b, uint256 o) private view returns (bool) {
-        return
-            _g2(b, o + 64) &&
-            _warrant(b, o + 192) &&
-            _g1(b, o + 433) &&
-            Secp256k1Point.isValidCompressed(b[o + 481:o + 514]);
-    }
-
-    /// @dev A warrant at `o` (177 bytes, in bounds): proxy key, scope >= 1, notBefore <= notAfter.
-    function _warrant(bytes calldata b, uint256 o) private pure returns (bool) {
-        uint256 notBefore = uint64(bytes8(b[o + 161:o + 169]));
-        uint256 notAfter = uint64(bytes8(b[o + 169:o + 177]));
-        return _g2(b, o + 32) && b[o + 160] != 0 && notAfter <= MAX_WIRE_TIME && notBefore <= notAfter;
-    }
-
-    /// @dev A u64 time at `o` (in bounds) below 2^53.
-    function _time(bytes calldata b, uint256 o) private pure returns (bool) {
-        return uint64(bytes8(b[o:o + 8])) <= MAX_WIRE_TIME;
-    }
-
-    /// @dev A compressed G1 point at `o` (48 bytes, in bounds): compression flag set, infinity flag
-    /// clear (the decoder refuses the identity), x below p.
-    function _g1(bytes calldata b, uint256 o) private pure returns (bool) {
-        return uint8(b[o]) & 0xc0 == 0x80 && _belowP(uint128(bytes16(b[o:o + 16])) & (type(uint128).max >> 3), b, o);
-    }
-
-    /// @dev A compressed G2 point at `o` (96 bytes, in bounds): x.c1 with the flags as a G1 point's,
-    /// then x.c0 below p.
-    function _g2(bytes calldata b, uint256 o) private pure returns (bool) {
-        return _g1(b, o) && _belowP(uint128(bytes16(b[o + 48:o + 64])), b, o + 48);
-    }
-
-    /// @dev The 48-byte field element at `o` (its high 16 bytes `hi`, flags cleared) is below p.
-    function _belowP(uint256 hi, bytes calldata b, uint256 o) private pure returns (bool) {
-        return hi < BLS_P_HI || (hi == BLS_P_HI && uint256(bytes32(b[o + 16:o + 48])) < BLS_P_LO);
     }
 
     /// @inheritdoc IDisputeResolution
@@ -812,11 +794,14 @@ contract DisputeResolution is IDisputeResolution {
         emit AvatarCaseRuled(id, d.traceCase, upheld, applied);
     }
 
-    /// @dev Eq. 22 over a round's running tally: the revealed weight, the best option's weight,
-    /// the winner and how many options tie at the best weight. A tie is no majority for the claim:
-    /// the lowest-numbered tied option other than 0 ("upheld") wins; in an appeal round, the
-    /// appealed verdict `appealed` wins if it is among the tied (the appellant needs a strict
-    /// majority). Deterministic, so nobody can steer it (docs/specs/disputes.md).
+    /// @dev Eq. 22 over a round's running tally: the revealed weight, the outcome's weight, the
+    /// outcome and how many options hold that weight. Option 0 ("upheld") wins only with a strict
+    /// majority of the revealed weight (s23-rtt R5: every other option rejects the claim, so a
+    /// plurality of a split rejection is no majority for it); in an appeal round of an upheld
+    /// verdict an even split keeps it (the appellant needs a strict majority). Otherwise the
+    /// heaviest other option wins, a tie going to the lowest-numbered, or in an appeal round to the
+    /// appealed verdict if it is among the tied. Deterministic, so nobody can steer it
+    /// (docs/specs/disputes.md).
     function _decide(
         uint256 id,
         uint8 round,
@@ -824,19 +809,24 @@ contract DisputeResolution is IDisputeResolution {
         uint8 appealed
     ) private view returns (uint256 total, uint256 best, uint8 winner, uint8 tiedCount) {
         uint128[8] storage t = _tally[id][round];
-        for (uint8 c; c < options; ++c) {
+        uint256 upheld = t[0] - 1;
+        total = upheld;
+        winner = 1;
+        for (uint8 c = 1; c < options; ++c) {
             uint256 w = t[c] - 1;
             total += w;
             if (w > best) {
                 best = w;
                 winner = c;
                 tiedCount = 1;
-            } else if (w == best && w != 0) {
-                ++tiedCount;
-                if (winner == 0) winner = c;
-            }
+            } else if (w == best && w != 0) ++tiedCount;
         }
-        if (round > 0 && tiedCount > 1 && t[appealed] - 1 == best) winner = appealed;
+        if (round > 0 && appealed != 0 && tiedCount > 1 && t[appealed] - 1 == best) winner = appealed;
+        if (upheld * 2 > total || (round > 0 && appealed == 0 && upheld * 2 == total)) {
+            // a strict majority is never tied; an even split ties only with a lone other option
+            tiedCount = upheld == best ? 2 : 1;
+            (best, winner) = (upheld, 0);
+        } else if (upheld == best) ++tiedCount;
     }
 
     /// @dev A round is void below its quorum, `quorum * 2^round` (each appeal asks for a panel
@@ -930,9 +920,5 @@ contract DisputeResolution is IDisputeResolution {
     function _known(uint256 id) private view returns (Dispute storage d) {
         d = _disputes[id];
         if (d.options == 0) revert DisputeResolution__UnknownDispute(id);
-    }
-
-    function _requireController(bytes32 entity) private view {
-        if (_trust.entity(entity).controller != msg.sender) revert DisputeResolution__NotController(entity, msg.sender);
     }
 }

@@ -15,8 +15,10 @@ pragma solidity 0.8.30;
 /// voter's reputation feedback is applied by its own `settle(id, voter)`, and payments are
 /// credited and withdrawn by their owners: no transaction loops over the voters, and no payee
 /// can block a resolution. w_i = v_i / sum_j v_j (Eq. 21) and r_final = argmax_r sum w_i
-/// (Eq. 22): normalizing does not move the argmax, so the contract compares raw weight sums. A tie
-/// goes to the lowest-numbered tied option other than 0. The feedback is bounded: it is scaled
+/// (Eq. 22): normalizing does not move the argmax, so the contract compares raw weight sums.
+/// Option 0 ("upheld") wins only with a strict majority of the revealed weight (every other option
+/// rejects the claim); otherwise the heaviest other option wins, a tie going to the lowest-numbered.
+/// The feedback is bounded: it is scaled
 /// by the margin m = max(0, 2 W_win - (1 + b) E) / ((1 - b) E) beyond a noise band b
 /// (`marginBand`) over half of the electorate E, the total reputation of every entity at the
 /// snapshot (`ITrustManager.totalReputationAt`, fixed at opening), so that a side below
@@ -247,6 +249,27 @@ interface IDisputeResolution {
     error DisputeResolution__TraceUnavailable();
     /// @notice An appeal must pay exactly `expected` wei.
     error DisputeResolution__WrongAppealFee(uint256 id, uint256 expected, uint256 sent);
+    /// @notice A dispute other than a flag contest names its evidence: a zero digest would be a
+    /// claim no hearing can be keyed on (s23-rtt R1, docs/specs/disputes.md "One hearing per evidence").
+    error DisputeResolution__EvidenceRequired();
+    /// @notice Evidence digest `evidence` against `respondent` is heard by dispute `earlier` (any
+    /// nature but a flag contest, avatar disputes included): open, or ended with a decision (upheld
+    /// or rejected). Only a void dispute (no decision) frees it (s23-rtt R1).
+    error DisputeResolution__EvidenceHeard(bytes32 respondent, bytes32 evidence, uint256 earlier);
+    /// @notice Every attack flag `claimant` holds is an instance another contest holds (open, or
+    /// ended with a decision): its flag of kind `kind`, instance `serial`, by contest `earlier`. A
+    /// void contest frees an instance; a flag re-asserted since (a new serial) is contested anew (s23-rtt R2).
+    error DisputeResolution__FlagInstanceHeard(bytes32 claimant, uint8 kind, uint32 serial, uint256 earlier);
+    /// @notice `openDispute` was built against era `generation` of `id` (`TrustManager.generationOf`),
+    /// which is at `current`: a reclaim mined since gave the id to its owner, who answers for
+    /// nothing built against another era (s23-rtt R3; as `TrustManager__StaleEra`).
+    error DisputeResolution__StaleEra(bytes32 id, uint256 generation, uint256 current);
+    /// @notice `claimant` has no identity standing (`TrustManager.hasIdentityStanding`): a claim is
+    /// answered for by an identity some registry (or the admin) vouches for (s23-rtt R4).
+    error DisputeResolution__ClaimantWithoutStanding(bytes32 claimant);
+    /// @notice `claimant`'s reputation `reputation` is below `required`: `loserPenalty` for this
+    /// claim and for each of its claims still open, what their rejections would cost (s23-rtt R4).
+    error DisputeResolution__ClaimantStakeTooLow(bytes32 claimant, uint256 reputation, uint256 required);
 
     /// @notice A dispute was opened; votes count reputations as of block `snapshot`.
     event DisputeOpened(
@@ -316,21 +339,33 @@ interface IDisputeResolution {
     /// @notice Step 1: opens a dispute between two registered entities.
     /// @dev The caller must control `claimant` (`NotController`) and send exactly the deposit
     /// (`WrongDeposit`). Refuses a claimant that is also the respondent (`SelfDispute`), an option
-    /// count outside 2..8 (`InvalidOptions`), an unregistered respondent (`UnknownRespondent`), a
+    /// count outside 2..8, or other than 2 in a flag contest (`InvalidOptions`), a claimant without
+    /// identity standing (`ClaimantWithoutStanding`) or whose reputation is below `loserPenalty`
+    /// times its open claims plus this one (`ClaimantStakeTooLow`: each claim puts at stake what its
+    /// rejection costs; a flag contest counts among the open claims but is not refused so), an
+    /// unregistered respondent (`UnknownRespondent`), a
     /// flag contest with a respondent (`FlagContestHasRespondent`) or for an unflagged claimant
-    /// (`NotFlagged`), an electorate beyond 2^96 (`ElectorateTooLarge`), and nature 1, avatar,
+    /// (`NotFlagged`), or one whose every flag instance another contest holds (`FlagInstanceHeard`:
+    /// open, or ended with a decision; the contest takes the held instances no other holds), an
+    /// electorate beyond 2^96 (`ElectorateTooLarge`), and nature 1, avatar,
     /// which opens with `openAvatarDispute` (`TraceCaseRequired`; `TraceUnavailable` in a court
-    /// deployed without a registry, which hears no avatar dispute at all). Fixes the snapshot
-    /// block (the previous one), both parties' controllers, and the deadlines.
+    /// deployed without a registry, which hears no avatar dispute at all). Outside a flag contest it
+    /// refuses a zero evidence digest (`EvidenceRequired`) and evidence heard already against the
+    /// respondent (`EvidenceHeard`: a dispute over it is open or ended with a decision, whatever its
+    /// nature; a void one frees it), and a respondent whose era moved (`StaleEra`). Fixes the
+    /// snapshot block (the previous one), both parties' controllers, and the deadlines.
     /// @param claimant the entity that claims
     /// @param respondent the entity claimed against
     /// @param nature 0 service, 3 flag
     /// contest: a flagged claimant contests its detector flags, `respondent` is 0; upheld, its attack
     /// flags are cleared (the court must be the TrustManager's feedback holder, else `FlagContestUnavailable`);
     /// rejected, the claimant loses `loserPenalty` and its deposit stays with the court
-    /// @param options the number of proposed resolutions (2..8); option 0 means "claim upheld"
-    /// @param evidence the raw digest of the evidence's CID
+    /// @param options the number of proposed resolutions (2..8; 2 in a flag contest); option 0 means
+    /// "claim upheld", and needs a strict majority of the revealed weight
+    /// @param evidence the raw digest of the evidence's CID (not 0 outside a flag contest)
     /// @param cid the evidence's CID
+    /// @param respondentGeneration `TrustManager.generationOf(respondent)` when the claim was built
+    /// (0 for a flag contest, whose respondent is 0)
     /// @return id the new dispute's id
     function openDispute(
         bytes32 claimant,
@@ -338,7 +373,8 @@ interface IDisputeResolution {
         uint8 nature,
         uint8 options,
         bytes32 evidence,
-        string calldata cid
+        string calldata cid,
+        uint256 respondentGeneration
     ) external payable returns (uint256 id);
 
     /// @notice Step 1 for a dispute of nature avatar (1) against the avatar `respondent` (an
@@ -368,8 +404,12 @@ interface IDisputeResolution {
     /// a rejected claim's deposit), else none (nobody appeals for it, the deposit of a rejected
     /// claim stays with the court); the loser penalty applies only to an entry that party account
     /// holds at resolve. See docs/specs/disputes.md, "A respondent without a trust entry".
-    /// @dev Every check of `openDispute` applies, except that the respondent may lack a trust entry
-    /// if the registry knows the avatar (`UnknownRespondent` otherwise). Refuses a case id 0
+    /// @dev Every check of `openDispute` applies (the claimant's standing and stake, s23-rtt R4;
+    /// the evidence digest heard once against the respondent across the natures, `EvidenceHeard`,
+    /// checked after `InteractionHeard`, s23-rtt R1), except that the respondent may lack a trust
+    /// entry if the registry knows the avatar (`UnknownRespondent` otherwise), and that it names no
+    /// era: its party is the avatar's owner (the owner tag's attested account), whichever era the
+    /// avatar's entry is in (docs/specs/disputes.md, "The respondent's era"). Refuses a case id 0
     /// (`TraceCaseRequired`) and a court deployed without a registry (`TraceUnavailable`).
     function openAvatarDispute(
         bytes32 claimant,

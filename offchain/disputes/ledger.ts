@@ -66,6 +66,8 @@ export function memoryJournal(): SaltJournal {
 export type OpenIntent = {
   claimant: string;
   respondent: string;
+  /** the respondent's era the claim was built against (`TrustManager.generationOf`, decimal; s23-rtt R3) */
+  respondentGeneration: string;
   nature: number;
   options: number;
   evidence: string;
@@ -112,11 +114,17 @@ export class DisputeLedger {
    * `openAvatarDispute`, which checks the bytes against the case and claims the case for the
    * court. Its `evidence` and `cid` must be the bytes' ({@link avatarDisputeEvidence}): the jurors
    * judge the case's evidence and nothing else.
+   * Any other dispute names the respondent's era it was built against (`respondentGeneration`,
+   * `TrustManager.generationOf(respondent)` when the claim was made; 0 for a flag contest): the
+   * court refuses it once a reclaim moved the era (`StaleEra`, s23-rtt R3), and a retry resends
+   * the journaled era, never a newer one. An avatar dispute names none (its party is the avatar's
+   * owner, whatever the era): pass 0.
    * @throws CommitConflictError when the journal holds an intent for another request
    */
   async open(
     claimant: string,
     respondent: string,
+    respondentGeneration: bigint,
     nature: number,
     options: number,
     evidence: string,
@@ -136,7 +144,16 @@ export class DisputeLedger {
           `open: an avatar dispute's evidence is its trace case's (digest ${own.evidence}, cid ""), not ${evidence} ("${cid}")`,
         );
     }
-    const request = { claimant, respondent, nature, options, evidence, cid, traceCase: traceCase?.id.toString() };
+    const request = {
+      claimant,
+      respondent,
+      respondentGeneration: respondentGeneration.toString(),
+      nature,
+      options,
+      evidence,
+      cid,
+      traceCase: traceCase?.id.toString(),
+    };
     const provider = this.dr.runner!.provider as Provider;
     let intent = journal?.load();
     if (intent) {
@@ -177,7 +194,7 @@ export class DisputeLedger {
     const overrides = { value: deposit, ...(nonce === undefined ? {} : { nonce }) };
     const sent =
       traceCase === undefined
-        ? await this.dr.openDispute(claimant, respondent, nature, options, evidence, cid, overrides)
+        ? await this.dr.openDispute(claimant, respondent, nature, options, evidence, cid, respondentGeneration, overrides)
         : await this.dr.openAvatarDispute(claimant, respondent, options, traceCase.evidence, traceCase.id, overrides);
     if (journal && intent) journal.save((intent = { ...intent, tx: sent.hash }));
     const r = await minedReceipt(sent);

@@ -6,8 +6,9 @@
  *   r_final = argmax_r sum_{i voted r} w_i          (Eq. 22)
  *
  * Normalization does not move the argmax, so the outcome compares raw weight sums exactly as the
- * contract does. Below the quorum of revealed weight the dispute is void; a tie goes to the
- * lowest-numbered tied option other than 0 (docs/specs/disputes.md).
+ * contract does. Below the quorum of revealed weight the dispute is void; option 0 ("upheld")
+ * needs a strict majority of the revealed weight, and a tie among the others goes to the
+ * lowest-numbered (docs/specs/disputes.md).
  *
  * The reputation feedback (`voterFeedback`, DisputeResolution.settle) is bounded: scaled by the
  * margin m = max(0, 2 W_win - (1 + b) E) / ((1 - b) E) beyond the noise band b (`marginBand`) over
@@ -57,9 +58,13 @@ export function roundQuorum(quorum: bigint, round: number): bigint {
 }
 
 /**
- * Eq. 22 with the contract's quorum and tie rule: below `quorum` revealed weight the round is
- * void; a tie goes to the lowest-numbered tied option other than 0 (a tie does not uphold a claim),
- * except in an appeal round, where the appealed verdict wins a tie it is part of.
+ * Eq. 22 with the contract's quorum, majority and tie rules (DisputeResolution._decide): below
+ * `quorum` revealed weight the round is void; option 0 ("upheld") wins only with a strict majority
+ * of the revealed weight (every other option rejects the claim: s23-rtt R5), or, in an appeal
+ * round of an upheld verdict, with exactly half (the appellant needs a strict majority);
+ * otherwise the heaviest other option wins, a tie going to the lowest-numbered, or in an appeal
+ * round to the appealed verdict if it is among the tied. `tieBroken`: another option holds the
+ * outcome's weight.
  * @param id - the dispute id (unused by the rule; kept for callers)
  * @param options - number of options
  * @param votes - the votes
@@ -72,21 +77,20 @@ export function tallyOutcome(id: bigint, options: number, votes: TallyVote[], qu
   for (const v of votes) if (v.revealed) sums[v.choice] += v.weight;
   const total = sums.reduce((a, b) => a + b, 0n);
   if (total === 0n || total < quorum) return { outcome: 0, winningWeight: 0n, totalWeight: total, tieBroken: false, void: true, sums };
+  // the heaviest option other than 0, the lowest-numbered among the tied
   let best = 0n;
-  let winner = 0;
+  let winner = 1;
   let tied = 0;
-  sums.forEach((w, c) => {
-    if (w > best) {
-      best = w;
-      winner = c;
-      tied = 1;
-    } else if (w === best && w !== 0n) {
-      tied++;
-      if (winner === 0) winner = c;
-    }
-  });
-  // the appellant needs a strict majority: a tie it is part of leaves the appealed verdict standing
-  if (appealed !== undefined && tied > 1 && sums[appealed] === best) winner = appealed;
+  for (let c = 1; c < options; c++) {
+    if (sums[c] > best) [best, winner, tied] = [sums[c], c, 1];
+    else if (sums[c] === best && sums[c] !== 0n) tied++;
+  }
+  // in an appeal round a tie among the rejections leaves the appealed one standing
+  if (appealed !== undefined && appealed !== 0 && tied > 1 && sums[appealed] === best) winner = appealed;
+  const upheld = sums[0];
+  if (upheld * 2n > total || (appealed === 0 && upheld * 2n === total))
+    return { outcome: 0, winningWeight: upheld, totalWeight: total, tieBroken: upheld === best, void: false, sums };
+  if (upheld === best) tied++;
   return { outcome: winner, winningWeight: best, totalWeight: total, tieBroken: tied > 1, void: false, sums };
 }
 

@@ -17,7 +17,7 @@ contract DisputeResolutionFlagContestTest is FlagContestFixture {
         vm.prank(detector);
         tm.flag(flagged, 0, keccak256("sybil report"), 0);
         vm.prank(_controllerOf(0));
-        uint256 id = dr.openDispute{value: DEPOSIT}(flagged, bytes32(0), 3, 2, keccak256("contest"), "");
+        uint256 id = dr.openDispute{value: DEPOSIT}(flagged, bytes32(0), 3, 2, keccak256("contest"), "", 0);
         uint8[3] memory jurors = [1, 3, 7];
         for (uint256 k; k < 3; ++k) {
             vm.prank(_controllerOf(jurors[k]));
@@ -55,7 +55,7 @@ contract DisputeResolutionFlagContestTest is FlagContestFixture {
         vm.prank(detector_);
         tm.flag(flagged, 0, keccak256("sybil report"), 0);
         vm.prank(_controllerOf(0));
-        uint256 id = dr.openDispute{value: DEPOSIT}(flagged, bytes32(0), 3, 2, keccak256("contest"), "");
+        uint256 id = dr.openDispute{value: DEPOSIT}(flagged, bytes32(0), 3, 2, keccak256("contest"), "", 0);
         uint8[3] memory jurors = [1, 3, 7];
         uint8[3] memory choice = [0, 0, 1];
         for (uint256 k; k < 3; ++k) {

@@ -173,6 +173,35 @@ abstract contract DisputeFixture is Test {
         return abi.encodeWithSelector(sel, id);
     }
 
+    /// Eq. 22 with the court's majority rule, stated plainly (s23-rtt R5): option 0 ("upheld")
+    /// wins with more than half of the revealed weight, or with exactly half in an appeal round of
+    /// an upheld verdict; otherwise the heaviest other option, the first of the tied, or the
+    /// appealed one if it is among them. `tied`: the options holding the outcome's weight.
+    function _decideModel(
+        uint256[8] memory t,
+        uint8 options,
+        bool appealRound,
+        uint8 appealed
+    ) internal pure returns (uint256 total, uint256 best, uint8 winner, uint8 tied) {
+        for (uint8 c; c < options; ++c) total += t[c];
+        if (t[0] * 2 > total || (appealRound && appealed == 0 && t[0] * 2 == total)) winner = 0;
+        else {
+            winner = 1;
+            for (uint8 c = 2; c < options; ++c) if (t[c] > t[winner]) winner = c;
+            if (appealRound && appealed != 0 && t[appealed] == t[winner]) winner = appealed;
+        }
+        best = t[winner];
+        for (uint8 c; c < options; ++c) if (best != 0 && t[c] == best) ++tied;
+    }
+
+    uint256 private _evidenceCount;
+
+    /// A fresh evidence digest: a dispute names its evidence, heard once against its respondent
+    /// (s23-rtt R1), so unrelated disputes each get their own.
+    function _nextEvidence() internal returns (bytes32) {
+        return keccak256(abi.encode("forge evidence", ++_evidenceCount));
+    }
+
     function _e(bytes4 sel, uint256 id, bytes32 voter) internal pure returns (bytes memory) {
         return abi.encodeWithSelector(sel, id, voter);
     }
@@ -237,6 +266,8 @@ contract DisputeHandler is DisputeFixture {
     mapping(uint256 id => bytes32[]) internal gVoters;
     mapping(uint256 id => mapping(uint8 choice => bytes32[])) internal gByChoice;
     mapping(bytes32 entity => address) internal gController;
+    /// Disputes open with the entity as claimant (each holds LOSER of its reputation: s23-rtt R4).
+    mapping(bytes32 entity => uint256) internal gOpenClaims;
     mapping(bytes32 entity => uint256) internal gBorn;
     mapping(bytes32 entity => uint64) internal gRep;
     mapping(bytes32 entity => uint256[]) internal histBlock;
@@ -311,19 +342,33 @@ contract DisputeHandler is DisputeFixture {
             err = abi.encodeWithSelector(IDisputeResolution.DisputeResolution__SelfDispute.selector, claimant);
         else if (options < 2 || options > 8)
             err = abi.encodeWithSelector(IDisputeResolution.DisputeResolution__InvalidOptions.selector, options);
+        else if (!tm.hasIdentityStanding(claimant))
+            err = abi.encodeWithSelector(
+                IDisputeResolution.DisputeResolution__ClaimantWithoutStanding.selector,
+                claimant
+            );
+        else if (tm.entity(claimant).reputation < (gOpenClaims[claimant] + 1) * LOSER)
+            err = abi.encodeWithSelector(
+                IDisputeResolution.DisputeResolution__ClaimantStakeTooLow.selector,
+                claimant,
+                tm.entity(claimant).reputation,
+                (gOpenClaims[claimant] + 1) * LOSER
+            );
         else if (gController[respondent] == address(0))
             err = abi.encodeWithSelector(IDisputeResolution.DisputeResolution__UnknownRespondent.selector, respondent);
         else if (value != DEPOSIT)
             err = abi.encodeWithSelector(IDisputeResolution.DisputeResolution__WrongDeposit.selector, DEPOSIT, value);
         else fail = false;
+        // each opening its own evidence (a digest heard once per respondent: s23-rtt R1)
         bytes memory data = abi.encodeCall(
             IDisputeResolution.openDispute,
-            (claimant, respondent, nature, options, bytes32(modeSeed), "bafkrei-evidence")
+            (claimant, respondent, nature, options, bytes32(_mix(modeSeed, gCount)), "bafkrei-evidence", 0)
         );
         (bool ok, ) = _exec(caller, value, data, !fail, err);
         uint8 before = 0;
         if (ok) {
             uint256 id = ++gCount;
+            ++gOpenClaims[claimant];
             GDispute storage d = gd[id];
             d.claimant = claimant;
             d.respondent = respondent;
@@ -765,19 +810,10 @@ contract DisputeHandler is DisputeFixture {
     function _applyResolve(uint256 id) internal {
         GDispute storage d = gd[id];
         d.resolved = true;
-        uint256 total;
-        uint256 best;
-        uint8 winner;
-        uint8 tied;
-        for (uint8 c; c < d.options; ++c) {
-            uint256 w = d.tally[c];
-            total += w;
-            if (w > best) (best, winner, tied) = (w, c, 1);
-            else if (w == best && w != 0) {
-                ++tied;
-                if (winner == 0) winner = c; // a tie does not uphold the claim
-            }
-        }
+        --gOpenClaims[d.claimant];
+        uint256[8] memory t;
+        for (uint8 c; c < d.options; ++c) t[c] = d.tally[c];
+        (uint256 total, uint256 best, uint8 winner, uint8 tied) = _decideModel(t, d.options, false, 0);
         d.totalWeight = total;
         if (total == 0 || total < QUORUM) {
             d.void_ = true;
@@ -1172,7 +1208,7 @@ contract DisputeResolutionMalformedInputTest is DisputeFixture {
         _deploy();
         vm.roll(100 + MIN_AGE + 1);
         vm.prank(_controllerOf(0));
-        dr.openDispute{value: DEPOSIT}(ents[0], ents[1], 0, 3, bytes32("evidence"), "bafkrei-evidence");
+        dr.openDispute{value: DEPOSIT}(ents[0], ents[1], 0, 3, bytes32("evidence"), "bafkrei-evidence", 0);
         vm.prank(_controllerOf(3));
         dr.commit(ID, ents[3], _commitment(ID, ents[3], CHOICE, SALT));
         IDisputeResolution.Dispute memory d = dr.dispute(ID);
@@ -1445,10 +1481,10 @@ contract DisputeResolutionMalformedInputTest is DisputeFixture {
         tm.setIdentityVerified(ents[N_REGISTERED], true);
         vm.roll(born + MIN_AGE); // snapshot born + MIN_AGE - 1: too young
         vm.prank(_controllerOf(0));
-        uint256 young = dr.openDispute{value: DEPOSIT}(ents[0], ents[1], 0, 2, bytes32(0), "");
+        uint256 young = dr.openDispute{value: DEPOSIT}(ents[0], ents[1], 0, 2, _nextEvidence(), "", 0);
         vm.roll(born + MIN_AGE + 1); // snapshot born + MIN_AGE: old enough
         vm.prank(_controllerOf(0));
-        uint256 old = dr.openDispute{value: DEPOSIT}(ents[0], ents[1], 0, 2, bytes32(0), "");
+        uint256 old = dr.openDispute{value: DEPOSIT}(ents[0], ents[1], 0, 2, _nextEvidence(), "", 0);
         vm.roll(born + MIN_AGE + 2);
         vm.startPrank(_controllerOf(2));
         dr.commit(young, ents[N_REGISTERED], _commitment(young, ents[N_REGISTERED], 1, salt));
@@ -1489,7 +1525,7 @@ contract DisputeResolutionMalformedInputTest is DisputeFixture {
         uint256 snapshot = granted + bound(gap, 0, 3 * MIN_AGE);
         vm.roll(snapshot + 1); // openDispute's snapshot is the block before it
         vm.prank(_controllerOf(0));
-        uint256 id = dr.openDispute{value: DEPOSIT}(ents[0], ents[1], 0, 2, bytes32(0), "");
+        uint256 id = dr.openDispute{value: DEPOSIT}(ents[0], ents[1], 0, 2, _nextEvidence(), "", 0);
         vm.roll(snapshot + 2);
         (uint256 rep, uint256 since) = tm.standingAt(e, uint48(snapshot));
         assertEq(rep, 0.5e18, "the granted reputation at the snapshot");
@@ -1563,7 +1599,7 @@ contract DisputeResolutionMalformedInputTest is DisputeFixture {
         bytes32 before = _fp();
         vm.expectRevert(err);
         vm.prank(caller);
-        dr.openDispute{value: value}(claimant, respondent, 0, options, bytes32(0), "");
+        dr.openDispute{value: value}(claimant, respondent, 0, options, _nextEvidence(), "", 0);
         assertEq(_fp(), before, "state changed");
         assertEq(dr.disputeCount(), 1, "opened");
     }
@@ -1582,7 +1618,7 @@ contract DisputeResolutionMalformedInputTest is DisputeFixture {
             abi.encodeWithSelector(IDisputeResolution.DisputeResolution__ElectorateTooLarge.selector, electorate)
         );
         vm.prank(_controllerOf(0));
-        dr.openDispute{value: DEPOSIT}(ents[0], ents[2], 0, 2, bytes32(0), "");
+        dr.openDispute{value: DEPOSIT}(ents[0], ents[2], 0, 2, _nextEvidence(), "", 0);
         assertEq(_fp(), before, "state changed");
     }
 
@@ -1632,7 +1668,7 @@ contract DisputeResolutionMalformedInputTest is DisputeFixture {
         tm.adjustReputation(ents[7], -0.1e18);
         vm.roll(block.number + 1);
         vm.prank(_controllerOf(0));
-        id = dr.openDispute{value: DEPOSIT}(ents[0], ents[1], 0, 3, bytes32(0), "");
+        id = dr.openDispute{value: DEPOSIT}(ents[0], ents[1], 0, 3, _nextEvidence(), "", 0);
     }
 
     function _voteAndReveal(uint256 id, uint256 i, uint8 choice) internal {
@@ -1683,7 +1719,7 @@ contract DisputeResolutionMalformedInputTest is DisputeFixture {
         uint256 i = enough ? 9 : 4;
         vm.roll(block.number + 1);
         vm.prank(_controllerOf(0));
-        uint256 id = dr.openDispute{value: DEPOSIT}(ents[0], ents[1], 0, 2, bytes32(0), "");
+        uint256 id = dr.openDispute{value: DEPOSIT}(ents[0], ents[1], 0, 2, _nextEvidence(), "", 0);
         _voteAndReveal(id, i, 0);
         uint256[] memory who = new uint256[](1);
         who[0] = i;
@@ -1718,7 +1754,7 @@ contract DisputeResolutionFixedFindingsTest is DisputeFixture {
     function _open(bytes32 claimant, bytes32 respondent, address caller) internal returns (uint256 id) {
         vm.deal(caller, 1 ether);
         vm.prank(caller);
-        id = dr.openDispute{value: DEPOSIT}(claimant, respondent, 0, 2, bytes32(0), "");
+        id = dr.openDispute{value: DEPOSIT}(claimant, respondent, 0, 2, _nextEvidence(), "", 0);
     }
 
     /// Sybil voting: an entity registered and verified one block before a dispute opens
@@ -1827,7 +1863,7 @@ contract DisputeResolutionFixedFindingsTest is DisputeFixture {
         uint256[] memory disputes = new uint256[](25);
         for (uint256 i; i < disputes.length; ++i) {
             vm.prank(farmer);
-            disputes[i] = dr.openDispute{value: DEPOSIT}(claimant, respondent, 0, 2, bytes32(0), "");
+            disputes[i] = dr.openDispute{value: DEPOSIT}(claimant, respondent, 0, 2, _nextEvidence(), "", 0);
             vm.prank(accomplice);
             dr.commit(disputes[i], voter, _commitment(disputes[i], voter, 0, bytes32(i)));
         }
@@ -1897,6 +1933,8 @@ contract AppealHandler is DisputeFixture {
     mapping(uint256 id => mapping(uint8 round => bytes32[])) internal gVoters;
     mapping(uint256 id => mapping(bytes32 voter => bool)) internal gSettled;
     mapping(bytes32 entity => address) internal gController;
+    /// Disputes open with the entity as claimant (each holds LOSER of its reputation: s23-rtt R4).
+    mapping(bytes32 entity => uint256) internal gOpenClaims;
     mapping(bytes32 entity => uint256) internal gBorn;
     mapping(bytes32 entity => uint64) internal gRep;
     mapping(bytes32 entity => uint256[]) internal histBlock;
@@ -1981,13 +2019,18 @@ contract AppealHandler is DisputeFixture {
         (bytes32 claimant, bytes32 respondent) = (ents[ci], ents[ri]);
         uint8 options = uint8(2 + (_mix(optionsSeed, 3) % 3));
         address caller = gController[claimant];
+        // a claimant answers for each open claim with LOSER of its reputation (s23-rtt R4)
+        bool staked =
+            tm.hasIdentityStanding(claimant) && tm.entity(claimant).reputation >= (gOpenClaims[claimant] + 1) * LOSER;
+        bytes32 evidence = _nextEvidence();
         vm.prank(caller);
         (bool ok, ) = address(dr).call{value: DEPOSIT}(
-            abi.encodeCall(IDisputeResolution.openDispute, (claimant, respondent, 0, options, bytes32(0), ""))
+            abi.encodeCall(IDisputeResolution.openDispute, (claimant, respondent, 0, options, evidence, "", 0))
         );
-        _expect(ok, true, "openDispute");
+        _expect(ok, staked, "openDispute");
         if (!ok) return;
         ++succeeded[IDisputeResolution.openDispute.selector];
+        ++gOpenClaims[claimant];
         GDispute storage d = gd[++gCount];
         d.claimant = claimant;
         d.respondent = respondent;
@@ -2179,6 +2222,7 @@ contract AppealHandler is DisputeFixture {
         if (!ok) return;
         ++succeeded[IDisputeResolution.resolve.selector];
         d.resolved = true;
+        --gOpenClaims[d.claimant];
         if (void_ && d.round > 0) {
             // the appeal round missed its quorum: the appealed verdict (recorded at appeal) stands
             d.verdictRound = d.round - 1;
@@ -2359,24 +2403,14 @@ contract AppealHandler is DisputeFixture {
 
     // ================================================================== internals
 
-    /// Eq. 22 over the model's tally of one round, with the contract's tie rule (see `_decide` there).
+    /// Eq. 22 over the model's tally of one round, with the contract's majority and tie rules.
     function _decide(
         uint256 id,
         uint8 round,
         uint8 options,
         uint8 appealed
     ) internal view returns (uint256 total, uint256 best, uint8 winner, uint8 tied) {
-        uint256[8] storage t = gTally[id][round];
-        for (uint8 c; c < options; ++c) {
-            uint256 w = t[c];
-            total += w;
-            if (w > best) (best, winner, tied) = (w, c, 1);
-            else if (w == best && w != 0) {
-                ++tied;
-                if (winner == 0) winner = c;
-            }
-        }
-        if (round > 0 && tied > 1 && t[appealed] == best) winner = appealed;
+        return _decideModel(gTally[id][round], options, round > 0, appealed);
     }
 
     /// Each appeal round needs twice the previous quorum.

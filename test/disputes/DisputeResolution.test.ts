@@ -2,7 +2,7 @@ import { expect } from "chai";
 import fc from "fast-check";
 import { ethers } from "hardhat";
 import { impersonateAccount, loadFixture, mine, setBalance, time } from "@nomicfoundation/hardhat-toolbox/network-helpers";
-import { byVoter, deployDisputeFixture, salt } from "../fixtures/disputes";
+import { byVoter, deployDisputeFixture, nextEvidence, salt } from "../fixtures/disputes";
 import { deployTrustFixture, id, Kind } from "../fixtures/trust";
 import * as F from "../../offchain/trust/fixed";
 import { DEFAULT_MODEL, DEFAULT_THRESHOLDS } from "../../offchain/trust/fixed";
@@ -23,7 +23,7 @@ const Z = ethers.ZeroHash;
 
 async function opened() {
   const f = await deployDisputeFixture();
-  await f.disputes.openDispute(id("claimant"), id("respondent"), 0, 3, id("evidence"), "bafkrei-evidence", { value: P.deposit });
+  await f.disputes.openDispute(id("claimant"), id("respondent"), 0, 3, id("evidence"), "bafkrei-evidence", 0, { value: P.deposit });
   return { ...f, dId: 1n, jury: byVoter(f.disputes, f.signerOf) };
 }
 
@@ -94,6 +94,7 @@ async function appealCourt() {
   const wallet = await (await ethers.getContractFactory("ReentrantWallet")).deploy();
   await setBalance(await wallet.getAddress(), 10n * DEPOSIT);
   await wallet.exec(await f.trust.getAddress(), 0, f.trust.interface.encodeFunctionData("register", [id("wallet"), Kind.Avatar]));
+  await f.trust.setIdentityVerified(id("wallet"), true); // a claimant with standing and reputation (s23-rtt R4)
   await mine(2);
   return { ...f, wallet };
 }
@@ -118,7 +119,7 @@ describe("DisputeResolution", () => {
   describe("# openDispute", () => {
     it("opens with a reputation snapshot and deadlines, emits DisputeOpened", async () => {
       const { disputes } = await loadFixture(deployDisputeFixture);
-      await expect(disputes.openDispute(id("claimant"), id("respondent"), 0, 2, Z, "cid", { value: P.deposit })).to.emit(
+      await expect(disputes.openDispute(id("claimant"), id("respondent"), 0, 2, nextEvidence(), "cid", 0, { value: P.deposit })).to.emit(
         disputes,
         "DisputeOpened",
       );
@@ -129,24 +130,22 @@ describe("DisputeResolution", () => {
 
     it("rejects bad disputes, each with its own error naming the value, and a caller who does not control the claimant; nothing changes", async () => {
       const { disputes, others } = await loadFixture(deployDisputeFixture);
-      await expect(disputes.openDispute(id("claimant"), id("claimant"), 0, 2, Z, ""))
+      await expect(disputes.openDispute(id("claimant"), id("claimant"), 0, 2, nextEvidence(), "", 0))
         .to.be.revertedWithCustomError(disputes, "DisputeResolution__SelfDispute")
         .withArgs(id("claimant"));
       for (const options of [0, 1, 9, 255])
-        await expect(disputes.openDispute(id("claimant"), id("respondent"), 0, options, Z, ""))
+        await expect(disputes.openDispute(id("claimant"), id("respondent"), 0, options, nextEvidence(), "", 0))
           .to.be.revertedWithCustomError(disputes, "DisputeResolution__InvalidOptions")
           .withArgs(options);
-      await expect(disputes.openDispute(id("claimant"), id("nobody"), 0, 2, Z, ""))
+      await expect(disputes.openDispute(id("claimant"), id("nobody"), 0, 2, nextEvidence(), "", 0))
         .to.be.revertedWithCustomError(disputes, "DisputeResolution__UnknownRespondent")
         .withArgs(id("nobody"));
-      await expect(disputes.openDispute(id("claimant"), id("respondent"), 0, 2, Z, "", { value: 1 })).to.be.revertedWithCustomError(
-        disputes,
-        "DisputeResolution__WrongDeposit",
-      );
-      await expect(disputes.connect(others[0]).openDispute(id("claimant"), id("respondent"), 0, 2, Z, "")).to.be.revertedWithCustomError(
-        disputes,
-        "DisputeResolution__NotController",
-      );
+      await expect(
+        disputes.openDispute(id("claimant"), id("respondent"), 0, 2, nextEvidence(), "", 0, { value: 1 }),
+      ).to.be.revertedWithCustomError(disputes, "DisputeResolution__WrongDeposit");
+      await expect(
+        disputes.connect(others[0]).openDispute(id("claimant"), id("respondent"), 0, 2, nextEvidence(), "", 0),
+      ).to.be.revertedWithCustomError(disputes, "DisputeResolution__NotController");
       expect(await disputes.disputeCount()).to.equal(0n);
     });
   });
@@ -405,7 +404,7 @@ describe("DisputeResolution", () => {
       // voters 0-3 rise to 0.95 and voter 5 falls to 0: the winners' 3.8 is more than (1 + b) / 2 of E
       for (const v of voters.slice(0, 4)) await court.adjustReputation(v, 45n * 10n ** 16n);
       await court.adjustReputation(voters[5], -HALF);
-      await disputes.openDispute(id("claimant"), id("respondent"), 0, 3, id("evidence"), "", { value: P.deposit });
+      await disputes.openDispute(id("claimant"), id("respondent"), 0, 3, id("evidence"), "", 0, { value: P.deposit });
       const dId = 1n;
       const choices = [0, 0, 0, 0, 1];
       await voteAll(jury, dId, voters, choices);
@@ -445,7 +444,7 @@ describe("DisputeResolution", () => {
       const { disputes, trust, voters, court, signerOf } = await loadFixture(deployDisputeFixture);
       const jury = byVoter(disputes, signerOf);
       for (const v of voters.slice(0, 4)) await court.adjustReputation(v, 4n * 10n ** 17n); // 0.9 each
-      await disputes.openDispute(id("claimant"), id("respondent"), 0, 3, id("evidence"), "", { value: P.deposit });
+      await disputes.openDispute(id("claimant"), id("respondent"), 0, 3, id("evidence"), "", 0, { value: P.deposit });
       const choices = [0, 0, 0, 0, 1];
       await voteAll(jury, 1n, voters, choices);
       await disputes.resolve(1n);
@@ -498,9 +497,11 @@ describe("DisputeResolution", () => {
       const detector = await detectorOf();
       if (nature === 3) {
         await trust.connect(detector).flag(voters[5], 3, id("detector evidence"), 0);
-        await disputes.connect(f.others[15]).openDispute(voters[5], Z, 3, 2, Z, "", { value: P.deposit });
+        await disputes.connect(f.others[15]).openDispute(voters[5], Z, 3, 2, Z, "", 0, { value: P.deposit });
       } else
-        await disputes.openDispute(id("claimant"), id("respondent"), nature, 3, id("evidence"), "bafkrei-evidence", { value: P.deposit });
+        await disputes.openDispute(id("claimant"), id("respondent"), nature, 3, id("evidence"), "bafkrei-evidence", 0, {
+          value: P.deposit,
+        });
       const jury = byVoter(disputes, f.signerOf);
       const [juror, ...rest] = voters.slice(0, 4);
       for (const [i, v] of [juror, ...rest].entries()) await jury.commit(1n, v, commitmentOf(1n, v, 0, salt(`d2-${i}`)));
@@ -574,7 +575,7 @@ describe("DisputeResolution", () => {
   describe("# deposits (credited, then withdrawn by their owners)", () => {
     it("an upheld claim credits the deposit back to the claimant; a void dispute too; withdraw pays it once", async () => {
       const { dr, jury, voters, msrp } = await loadFixture(withDeposit);
-      await expect(dr.openDispute(id("claimant"), id("payee"), 0, 2, Z, "", { value: DEPOSIT })).to.changeEtherBalances(
+      await expect(dr.openDispute(id("claimant"), id("payee"), 0, 2, nextEvidence(), "", 0, { value: DEPOSIT })).to.changeEtherBalances(
         [msrp, dr],
         [-DEPOSIT, DEPOSIT],
       );
@@ -583,7 +584,7 @@ describe("DisputeResolution", () => {
       await expect(r1).to.emit(dr, "PaymentCredited").withArgs(1, msrp.address, DEPOSIT);
       await expect(r1).to.changeEtherBalances([msrp, dr], [0, 0]);
       expect((await dr.dispute(1)).outcome).to.equal(0n);
-      await dr.openDispute(id("claimant"), id("payee"), 0, 2, Z, "", { value: DEPOSIT });
+      await dr.openDispute(id("claimant"), id("payee"), 0, 2, nextEvidence(), "", 0, { value: DEPOSIT });
       await toReveal();
       await toResolve();
       const tx = dr.resolve(2);
@@ -596,7 +597,7 @@ describe("DisputeResolution", () => {
 
     it("a rejected claim credits the deposit to the respondent's controller", async () => {
       const { dr, jury, trust, voters, msrp, payee } = await loadFixture(withDeposit);
-      await dr.openDispute(id("claimant"), id("payee"), 0, 2, Z, "", { value: DEPOSIT });
+      await dr.openDispute(id("claimant"), id("payee"), 0, 2, nextEvidence(), "", 0, { value: DEPOSIT });
       await voteAll(jury, 1n, voters, [1, 1, 0]);
       const claimantBefore = (await trust.entity(id("claimant"))).reputation;
       await dr.resolve(1);
@@ -608,7 +609,7 @@ describe("DisputeResolution", () => {
     it("a payee that refuses ether does not block resolve: it is resolved, the deposit stays owed to the payee", async () => {
       // The respondent's controller here is a contract without a receive function.
       const { dr, jury, trust, voters, noReceive } = await loadFixture(withDeposit);
-      await dr.openDispute(id("claimant"), id("contract"), 0, 2, Z, "", { value: DEPOSIT });
+      await dr.openDispute(id("claimant"), id("contract"), 0, 2, nextEvidence(), "", 0, { value: DEPOSIT });
       await voteAll(jury, 1n, voters, [1, 1, 0]);
       const claimantBefore = (await trust.entity(id("claimant"))).reputation;
       await dr.resolve(1);
@@ -641,13 +642,13 @@ describe("DisputeResolution", () => {
       const { trust, disputes, contestant, others, voters } = await loadFixture(flagged);
       const stray = await (await ethers.getContractFactory("DisputeResolution")).deploy(await trust.getAddress(), ethers.ZeroAddress, P);
       await expect(
-        stray.connect(others[15]).openDispute(contestant, Z, FLAG_CONTEST, 2, Z, "", { value: P.deposit }),
+        stray.connect(others[15]).openDispute(contestant, Z, FLAG_CONTEST, 2, Z, "", 0, { value: P.deposit }),
       ).to.be.revertedWithCustomError(stray, "DisputeResolution__FlagContestUnavailable");
       const as = disputes.connect(others[15]);
-      await expect(as.openDispute(contestant, voters[0], FLAG_CONTEST, 2, Z, "", { value: P.deposit }))
+      await expect(as.openDispute(contestant, voters[0], FLAG_CONTEST, 2, Z, "", 0, { value: P.deposit }))
         .to.be.revertedWithCustomError(disputes, "DisputeResolution__FlagContestHasRespondent")
         .withArgs(voters[0]);
-      await expect(disputes.connect(others[10]).openDispute(voters[0], Z, FLAG_CONTEST, 2, Z, "", { value: P.deposit }))
+      await expect(disputes.connect(others[10]).openDispute(voters[0], Z, FLAG_CONTEST, 2, Z, "", 0, { value: P.deposit }))
         .to.be.revertedWithCustomError(disputes, "DisputeResolution__NotFlagged")
         .withArgs(voters[0]);
       expect(await disputes.disputeCount()).to.equal(0n);
@@ -656,7 +657,7 @@ describe("DisputeResolution", () => {
 
     it("upheld, it clears the contestant's attack flags and returns the deposit; a unanimous verdict pays no voter", async () => {
       const { trust, disputes, contestant, as, jury, voters, others } = await loadFixture(flagged);
-      await as.openDispute(contestant, Z, FLAG_CONTEST, 2, Z, "", { value: P.deposit });
+      await as.openDispute(contestant, Z, FLAG_CONTEST, 2, Z, "", 0, { value: P.deposit });
       await voteAll(jury, 1n, voters.slice(0, 4), [0, 0, 0, 0]);
       await expect(disputes.resolve(1))
         .to.emit(disputes, "FlagContestUpheld")
@@ -670,7 +671,7 @@ describe("DisputeResolution", () => {
     it("rejected, the flags stay, the contestant loses the loser's penalty and its deposit stays with the court", async () => {
       const { trust, disputes, contestant, as, jury, voters, others } = await loadFixture(flagged);
       const held = await ethers.provider.getBalance(await disputes.getAddress()); // the fixture funds the court to act as it
-      await as.openDispute(contestant, Z, FLAG_CONTEST, 2, Z, "", { value: P.deposit });
+      await as.openDispute(contestant, Z, FLAG_CONTEST, 2, Z, "", 0, { value: P.deposit });
       const before = (await trust.entity(contestant)).reputation;
       await voteAll(jury, 1n, voters.slice(0, 4), [1, 1, 1, 0]);
       await expect(disputes.resolve(1)).to.not.emit(disputes, "FlagContestUpheld");
@@ -685,7 +686,7 @@ describe("DisputeResolution", () => {
     /** Dispute 1: claimant (msrp) against payee; round 0 upholds the claim 2 to 1. */
     async function upheldRound0() {
       const f = await appealCourt();
-      await f.dr.openDispute(id("claimant"), id("payee"), 0, 2, Z, "", { value: DEPOSIT });
+      await f.dr.openDispute(id("claimant"), id("payee"), 0, 2, nextEvidence(), "", 0, { value: DEPOSIT });
       await voteRound(f.jury, 1n, 0, f.voters, [0, 0, 1]);
       return f;
     }
@@ -726,7 +727,7 @@ describe("DisputeResolution", () => {
 
     it("an appeal before the reveal deadline, by the winner or by a stranger is refused; nothing changes", async () => {
       const { dr, msrp, payee, others, jury, voters } = await loadFixture(appealCourt);
-      await dr.openDispute(id("claimant"), id("payee"), 0, 2, Z, "", { value: DEPOSIT });
+      await dr.openDispute(id("claimant"), id("payee"), 0, 2, nextEvidence(), "", 0, { value: DEPOSIT });
       await expect(dr.connect(payee).appeal(1, { value: P.appealFee })).to.be.revertedWithCustomError(
         dr,
         "DisputeResolution__NotAppealable",
@@ -854,7 +855,7 @@ describe("DisputeResolution", () => {
 
     it("a voter that committed in an appealed round and did not reveal loses voterPenalty when the dispute ends", async () => {
       const { dr, jury, voters, payee, trust } = await loadFixture(appealCourt);
-      await dr.openDispute(id("claimant"), id("payee"), 0, 2, Z, "", { value: DEPOSIT });
+      await dr.openDispute(id("claimant"), id("payee"), 0, 2, nextEvidence(), "", 0, { value: DEPOSIT });
       // round 0: voters 0-2 reveal (2 to 1, upheld); voter 3 commits and withholds its vote
       for (const [i, c] of [0, 0, 1, 1].entries()) await jury.commit(1n, voters[i], commitmentOf(1n, voters[i], c, salt(`w-${i}`)));
       await toReveal();
@@ -903,9 +904,9 @@ describe("DisputeResolution", () => {
       const { dr, jury, voters, wallet, payee } = await loadFixture(appealCourt);
       const w = await wallet.getAddress();
       // the court holds two other deposits, so a second payment would not fail for want of ether
-      await dr.openDispute(id("claimant"), id("payee"), 0, 2, Z, "", { value: DEPOSIT });
-      await dr.openDispute(id("claimant"), id("payee"), 0, 2, Z, "", { value: DEPOSIT });
-      const open = dr.interface.encodeFunctionData("openDispute", [id("wallet"), id("payee"), 0, 2, Z, ""]);
+      await dr.openDispute(id("claimant"), id("payee"), 0, 2, nextEvidence(), "", 0, { value: DEPOSIT });
+      await dr.openDispute(id("claimant"), id("payee"), 0, 2, nextEvidence(), "", 0, { value: DEPOSIT });
+      const open = dr.interface.encodeFunctionData("openDispute", [id("wallet"), id("payee"), 0, 2, nextEvidence(), "", 0]);
       await wallet.exec(await dr.getAddress(), DEPOSIT, open);
       await voteRound(jury, 3n, 0, voters, [1, 1, 0]); // rejected: the wallet appeals
       await wallet.exec(await dr.getAddress(), P.appealFee, dr.interface.encodeFunctionData("appeal", [3]));
@@ -1058,7 +1059,9 @@ describe("DisputeResolution", () => {
           }),
           async (options, ballots) => {
             for (const [i, b] of ballots.entries()) if (b.bump) await base.court.adjustReputation(pool[i], BigInt(b.bump) * 10n ** 16n);
-            await base.disputes.openDispute(id("claimant"), id("respondent"), 0, options, Z, "", { value: P.deposit });
+            // the claimant's stake (s23-rtt R4): its rejections would otherwise drain it below loserPenalty
+            await base.court.adjustReputation(id("claimant"), P.loserPenalty);
+            await base.disputes.openDispute(id("claimant"), id("respondent"), 0, options, nextEvidence(), "", 0, { value: P.deposit });
             disputeId++;
             const snapshot = (await base.disputes.dispute(disputeId)).snapshot;
             const votes: TallyVote[] = [];
@@ -1136,7 +1139,7 @@ describe("DisputeResolution", () => {
           fc.array(ballot, { minLength: 2, maxLength: 10 }),
           fc.array(ballot, { minLength: 1, maxLength: 10 }),
           async (options, b0, b1) => {
-            await dr.openDispute(id("claimant"), id("respondent"), 0, options, Z, "", { value: P.deposit });
+            await dr.openDispute(id("claimant"), id("respondent"), 0, options, nextEvidence(), "", 0, { value: P.deposit });
             disputeId++;
             const snapshot = (await dr.dispute(disputeId)).snapshot;
             const v0 = await round(0, options, b0, snapshot);

@@ -26,7 +26,7 @@ import type { DisputeResolution } from "../../typechain-types";
 
 async function fixture() {
   const f = await deployDisputeFixture();
-  await f.disputes.openDispute(id("claimant"), id("respondent"), 0, 2, id("evidence"), "bafkrei-evidence", { value: P.deposit });
+  await f.disputes.openDispute(id("claimant"), id("respondent"), 0, 2, id("evidence"), "bafkrei-evidence", 0, { value: P.deposit });
   return f;
 }
 
@@ -172,7 +172,7 @@ function openJournal(): OpenJournal & { intent?: OpenIntent } {
 }
 
 describe("disputes: a retry never has a second effect (h13-red D2: dispute:open)", () => {
-  const request = [id("claimant"), id("respondent"), 0, 2, id("evidence"), "bafkrei-evidence"] as const;
+  const request = [id("claimant"), id("respondent"), 0n, 0, 2, id("evidence"), "bafkrei-evidence"] as const;
 
   it("a retry after the wait failed finds the dispute the first attempt opened: no second dispute, no second deposit", async () => {
     const f = await loadFixture(deployDisputeFixture);
@@ -254,7 +254,9 @@ describe("disputes: a retry never has a second effect (h13-red D2: dispute:open)
     const journal = openJournal();
     const ledger = new DisputeLedger(f.disputes.connect(f.signerOf.get(id("claimant"))!));
     await ledger.open(...request, P.deposit, journal);
-    const err = await failure(ledger.open(id("claimant"), id("respondent"), 0, 3, id("evidence"), "bafkrei-evidence", P.deposit, journal));
+    const err = await failure(
+      ledger.open(id("claimant"), id("respondent"), 0n, 0, 3, id("evidence"), "bafkrei-evidence", P.deposit, journal),
+    );
     expect(err).to.be.instanceOf(CommitConflictError);
     expect(err?.message).to.equal("dispute:open: the journaled request differs in options (2)");
     expect(await f.disputes.disputeCount()).to.equal(1n);

@@ -53,7 +53,7 @@ async function fixture() {
 
 /** Opens a dispute in the next block, commits `voter`'s vote and tries to reveal it. */
 async function votes(f: Awaited<ReturnType<typeof fixture>>, voter: { avatar: string; ctl: Signer }) {
-  await f.disputes.openDispute(id("claimant"), id("respondent"), 0, 2, id("evidence"), "bafkrei-evidence", { value: P.deposit });
+  await f.disputes.openDispute(id("claimant"), id("respondent"), 0, 2, id("evidence"), "bafkrei-evidence", 0, { value: P.deposit });
   const dId = await f.disputes.disputeCount();
   await f.disputes.connect(voter.ctl).commit(dId, voter.avatar, commitmentOf(dId, voter.avatar, 1, salt("d3")));
   await time.increase(Number(P.commitPeriod) + 1);

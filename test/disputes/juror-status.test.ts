@@ -75,8 +75,8 @@ async function opened(nature = 1) {
   if (nature === 3) {
     const detector = (await ethers.getSigners())[TRUST_ROLE_SIGNERS.detector];
     await trust.connect(detector).flag(voters[5], 3, id("detector evidence"), 0);
-    await disputes.connect(f.others[15]).openDispute(voters[5], Z, 3, 2, Z, "", { value: P.deposit });
-  } else await disputes.openDispute(id("claimant"), id("respondent"), 0, 3, id("evidence"), "bafkrei-evidence", { value: P.deposit });
+    await disputes.connect(f.others[15]).openDispute(voters[5], Z, 3, 2, Z, "", 0, { value: P.deposit });
+  } else await disputes.openDispute(id("claimant"), id("respondent"), 0, 3, id("evidence"), "bafkrei-evidence", 0, { value: P.deposit });
   const jury = byVoter(disputes, f.signerOf);
   const jurors = [...voters.slice(0, 3), ...f.avatars.map((a) => a.id)];
   for (const v of jurors) {

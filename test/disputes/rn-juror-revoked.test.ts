@@ -47,7 +47,7 @@ async function court() {
     rns.push(pid);
   }
   await mine(Number(P.minAge) + 1);
-  await f.disputes.openDispute(id("claimant"), id("respondent"), 0, 3, id("evidence"), "bafkrei-evidence", { value: P.deposit });
+  await f.disputes.openDispute(id("claimant"), id("respondent"), 0, 3, id("evidence"), "bafkrei-evidence", 0, { value: P.deposit });
   return { ...f, pools, rns, dId: 1n, jury: byVoter(f.disputes, f.signerOf) };
 }
 

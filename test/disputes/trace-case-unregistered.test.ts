@@ -223,7 +223,7 @@ describe("h14-red2 G5 (fixed): an avatar without a trust entry is within the cou
     const f = await loadFixture(filed);
     // only an avatar dispute hears a respondent without an entry
     for (const nature of [0, 2])
-      await expect(f.disputes.openDispute(id("claimant"), id("ghost"), nature, 2, id("e"), "bafkrei-e", { value: P.deposit }))
+      await expect(f.disputes.openDispute(id("claimant"), id("ghost"), nature, 2, id("e"), "bafkrei-e", 0, { value: P.deposit }))
         .to.be.revertedWithCustomError(f.disputes, "DisputeResolution__UnknownRespondent")
         .withArgs(id("ghost"));
     // a known avatar without an entry, but the case (#2, with evidence about ghost-2) reports the ghost

@@ -8,7 +8,7 @@
 import { expect } from "chai";
 import { ethers } from "hardhat";
 import { loadFixture, setBalance, time } from "@nomicfoundation/hardhat-toolbox/network-helpers";
-import { byVoter, deployDisputeFixture, salt } from "../fixtures/disputes";
+import { byVoter, deployDisputeFixture, nextEvidence, salt } from "../fixtures/disputes";
 import { id, Kind } from "../fixtures/trust";
 import { commitmentOf } from "../../offchain/disputes/tally";
 import { DEFAULT_DISPUTE_PARAMS as P } from "../../offchain/disputes/params";
@@ -115,7 +115,7 @@ describe("DisputeResolution x MITRegistry: the court files the trace", () => {
     it("openDispute refuses nature avatar (TraceCaseRequired), openAvatarDispute a case 0; nothing opens", async () => {
       const f = await loadFixture(filed);
       await expect(
-        f.disputes.openDispute(id("claimant"), id("respondent"), AVATAR, 2, Z, "", { value: P.deposit }),
+        f.disputes.openDispute(id("claimant"), id("respondent"), AVATAR, 2, nextEvidence(), "", 0, { value: P.deposit }),
       ).to.be.revertedWithCustomError(f.disputes, "DisputeResolution__TraceCaseRequired");
       await expect(
         f.disputes.openAvatarDispute(id("claimant"), id("respondent"), 2, EV, 0n, { value: P.deposit }),
@@ -149,6 +149,7 @@ describe("DisputeResolution x MITRegistry: the court files the trace", () => {
         .to.be.revertedWithCustomError(f.registry, "MITRegistry__CaseNotOpen")
         .withArgs(f.caseId, TraceStatus.AwaitingCourt);
       await f.trust.register(id("claimant-2"), Kind.Avatar); // msrp's second entity
+      await f.trust.setIdentityVerified(id("claimant-2"), true); // with standing (s23-rtt R4)
       await expect(again(id("claimant-2"))).to.be.revertedWithCustomError(f.registry, "MITRegistry__CaseNotOpen");
       // a case the IdP judged (reporter-initiated) has nothing left for a court
       await f.registry.requestTrace(id("respondent"), EVIDENCE);
@@ -170,7 +171,7 @@ describe("DisputeResolution x MITRegistry: the court files the trace", () => {
       ).to.be.revertedWithCustomError(blind, "DisputeResolution__TraceUnavailable");
       // openDispute's nature 1 says the same there (a case id would not help: session 15)
       await expect(
-        blind.openDispute(id("claimant"), id("respondent"), AVATAR, 2, Z, "", { value: P.deposit }),
+        blind.openDispute(id("claimant"), id("respondent"), AVATAR, 2, nextEvidence(), "", 0, { value: P.deposit }),
       ).to.be.revertedWithCustomError(blind, "DisputeResolution__TraceUnavailable");
       expect(await blind.disputeCount()).to.equal(0n);
       expect(await blind.traceRegistry()).to.equal(ethers.ZeroAddress);
@@ -336,7 +337,7 @@ describe("DisputeResolution x MITRegistry: the court files the trace", () => {
 
     it("a service dispute touches no case", async () => {
       const f = await loadFixture(filed);
-      await f.disputes.openDispute(id("claimant"), id("respondent"), 0, 2, Z, "", { value: P.deposit });
+      await f.disputes.openDispute(id("claimant"), id("respondent"), 0, 2, nextEvidence(), "", 0, { value: P.deposit });
       const g = { ...f, dId: 1n };
       await vote(g, [0, 0, 0], "s");
       await toResolve();

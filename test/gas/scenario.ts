@@ -206,6 +206,8 @@ async function scenario(): Promise<GasSnapshot> {
   // ---------------------------------------------------------------- disputes
   // The parties are the admin's; three voters, each with its own controller, identity verified.
   for (const n of ["claimant", "respondent"]) await send(undefined, () => tm.register(id(n), 1));
+  // a claimant answers for its claim with identity standing and reputation (s23-rtt R4)
+  await send(undefined, () => tm.setIdentityVerified(id("claimant"), true));
   const voters = [0, 1, 2].map((i) => ({ id: id(`voter-${i}`), by: s[14 + i], choice: i === 2 ? 1 : 0, salt: fixed(`salt-${i}`) }));
   for (const v of voters) {
     await send(undefined, () => tm.connect(v.by).register(v.id, 1));
@@ -213,7 +215,7 @@ async function scenario(): Promise<GasSnapshot> {
   }
   await mine(Number(DP.minAge) + 1); // the voters are old enough (one block per second)
   await send("DisputeResolution.openDispute", () =>
-    court.openDispute(id("claimant"), id("respondent"), 0, 2, fixed("evidence-dispute"), CID, { value: DP.deposit }),
+    court.openDispute(id("claimant"), id("respondent"), 0, 2, fixed("evidence-dispute"), CID, 0, { value: DP.deposit }),
   );
   const commitment = (v: (typeof voters)[number]) =>
     ethersKeccak(AbiCoder.defaultAbiCoder().encode(["uint256", "bytes32", "uint8", "bytes32"], [1, v.id, v.choice, v.salt]));

@@ -79,8 +79,8 @@ export async function botMeetsBob(sys: IdpSystem, seeds: [number, number], onSer
 
 /**
  * The IdP service, alice's bot-driven avatar A after one interaction with bob, the trust layer
- * around them: bob's claimant entity, avatar A attested as the respondent, bob's avatar B attested as
- * his (the counterparty, whose owner's account may claim the interaction), three verified jurors,
+ * around them: avatar A attested as the respondent, bob's avatar B attested as his (the
+ * counterparty, whose owner's account may claim the interaction, and bob's claimant), three verified jurors,
  * past the court's minimum age; `judge` has the jurors vote in a dispute and waits out the appeal.
  * @param onService - receives the running IdP service (the suite stops it)
  */
@@ -97,15 +97,16 @@ export async function courtTraceStory(name: string, onService: (svc: IdpService)
   const [admin, bobAccount, aliceAccount] = [f.msrp, signers[1], signers[2]];
   const tm = TrustManager__factory.connect(f.deployment.contracts.TrustManager.address, admin);
   const court = DisputeResolution__factory.connect(f.deployment.contracts.DisputeResolution.address, admin);
-  const claimant = entityId("bob-the-claimant");
   const respondent = toHex(avatar(alice, "A"));
-  await (await tm.connect(bobAccount).register(claimant, 1)).wait();
   await new TrustLedger(tm.connect(aliceAccount)).register(respondent, "avatar", admin);
   // bob's avatar B, the counterparty the evidence's handshake names, attested as his (the IdP's
   // registrar signs): his account is B's owner's account, the only one that may claim the
-  // interaction in court (docs/specs/disputes.md, "One interaction, one court case")
+  // interaction in court (docs/specs/disputes.md, "One interaction, one court case"), and B is
+  // his claimant: a claim is answered for by an entity with identity standing and reputation
+  // (s23-rtt R4; a plain registration of his account has neither)
   const bobAvatar = toHex(avatar(bob, "B"));
   await new TrustLedger(tm.connect(bobAccount)).register(bobAvatar, "avatar", admin);
+  const claimant = bobAvatar;
   const jurors = signers.slice(12, 15);
   const voters = jurors.map((_, i) => entityId(`court-trace-juror-${i}`));
   for (const [i, j] of jurors.entries()) {

@@ -39,6 +39,7 @@ describe("h14-red2 G2: one interaction, one court verdict", function () {
       bobLedger.open(
         claimant,
         respondent,
+        0n,
         Nature.avatar,
         2,
         avatarDisputeEvidence(encodeEvidence(e)).evidence,

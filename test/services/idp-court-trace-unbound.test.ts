@@ -43,7 +43,7 @@ describe("the court's trace: the jurors' evidence is the trace case's (h14-red2 
     const shown = avatarDisputeEvidence(E2);
     const count = await court.disputeCount();
     await expect(
-      bobLedger.open(claimant, respondent, Nature.avatar, 2, shown.evidence, shown.cid, params.deposit, undefined, {
+      bobLedger.open(claimant, respondent, 0n, Nature.avatar, 2, shown.evidence, shown.cid, params.deposit, undefined, {
         id: caseId,
         evidence: E2,
       }),
@@ -58,12 +58,12 @@ describe("the court's trace: the jurors' evidence is the trace case's (h14-red2 
       [own.evidence, "bafk-a-narrative"],
     ])
       await expect(
-        bobLedger.open(claimant, respondent, Nature.avatar, 2, evidence, cid, params.deposit, undefined, { id: caseId, evidence: E1 }),
+        bobLedger.open(claimant, respondent, 0n, Nature.avatar, 2, evidence, cid, params.deposit, undefined, { id: caseId, evidence: E1 }),
       ).to.be.rejectedWith(/an avatar dispute's evidence is its trace case's/);
     expect(await court.disputeCount()).to.equal(count);
     expect(Number((await dep.registry.traceCase(caseId)).status)).to.equal(TraceStatus.Open);
     // E1's own bytes open it: the jurors' file is E1 (its raw CID's digest), and the case awaits them
-    const opened = await bobLedger.open(claimant, respondent, Nature.avatar, 2, own.evidence, "", params.deposit, undefined, {
+    const opened = await bobLedger.open(claimant, respondent, 0n, Nature.avatar, 2, own.evidence, "", params.deposit, undefined, {
       id: caseId,
       evidence: E1,
     });

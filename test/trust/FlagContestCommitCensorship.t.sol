@@ -43,7 +43,7 @@ contract FlagContestCommitCensorshipTest is FlagContestFixture {
 
     function _open(uint256 claimant) internal returns (uint256) {
         vm.prank(_controllerOf(claimant));
-        return dr.openDispute{value: DEPOSIT}(ents[claimant], bytes32(0), 3, 2, keccak256("contest"), "");
+        return dr.openDispute{value: DEPOSIT}(ents[claimant], bytes32(0), 3, 2, keccak256("contest"), "", 0);
     }
 
     /// Whether juror `j` may commit in `id` (and the view agrees with the commit).
@@ -100,7 +100,7 @@ contract FlagContestCommitCensorshipTest is FlagContestFixture {
         assertEq(until, vm.getBlockTimestamp() + tm.FLAG_RUN_MAX(), "in flight for FLAG_RUN_MAX at most");
         vm.prank(_controllerOf(0));
         vm.expectRevert(abi.encodeWithSelector(IDisputeResolution.DisputeResolution__FlagRunInFlight.selector, until));
-        dr.openDispute{value: DEPOSIT}(ents[0], bytes32(0), 3, 2, keccak256("contest"), "");
+        dr.openDispute{value: DEPOSIT}(ents[0], bytes32(0), 3, 2, keccak256("contest"), "", 0);
         vm.roll(block.number + 1);
         vm.warp(vm.getBlockTimestamp() + 12);
         vm.startPrank(detector);
@@ -128,7 +128,7 @@ contract FlagContestCommitCensorshipTest is FlagContestFixture {
         vm.expectRevert(
             abi.encodeWithSelector(IDisputeResolution.DisputeResolution__FlagRunInFlight.selector, begun + max)
         );
-        dr.openDispute{value: DEPOSIT}(ents[0], bytes32(0), 3, 2, keccak256("contest"), "");
+        dr.openDispute{value: DEPOSIT}(ents[0], bytes32(0), 3, 2, keccak256("contest"), "", 0);
         vm.warp(begun + max);
         (uint256 runs, uint256 until) = tm.flagRunState();
         assertEq(until, 0, "no longer in flight");
@@ -268,7 +268,7 @@ contract FlagContestCommitCensorshipTest is FlagContestFixture {
         tm.beginFlagRun(keccak256("another"));
         vm.prank(_controllerOf(2));
         vm.expectRevert(abi.encodeWithSelector(IDisputeResolution.DisputeResolution__FlagRunInFlight.selector, until));
-        dr.openDispute{value: DEPOSIT}(ents[2], bytes32(0), 3, 2, keccak256("contest"), "");
+        dr.openDispute{value: DEPOSIT}(ents[2], bytes32(0), 3, 2, keccak256("contest"), "", 0);
     }
 
     /// A single flag inside a run joins it; batches are bounded and need a run.

@@ -25,7 +25,7 @@ contract FlagContestInstanceTest is FlagContestFixture {
     /// Opens a contest of `flagged`'s flag 0 and seals three upholding votes; returns the id.
     function _contestSealed(bytes32 flagged) internal returns (uint256 id) {
         vm.prank(_controllerOf(0));
-        id = dr.openDispute{value: DEPOSIT}(flagged, bytes32(0), 3, 2, keccak256("contest of E1"), "");
+        id = dr.openDispute{value: DEPOSIT}(flagged, bytes32(0), 3, 2, keccak256("contest of E1"), "", 0);
         uint8[3] memory jurors = [1, 3, 7];
         for (uint256 k; k < 3; ++k) {
             vm.prank(_controllerOf(jurors[k]));

@@ -62,7 +62,7 @@ describe("s20-redt F4 (fixed): a pending flag contest does not launder the conte
   /** eve contests, the jurors commit "upheld"; `during` runs while they sit; the contest is upheld */
   async function contest(x: Awaited<ReturnType<typeof flagged>>, during: () => Promise<void>) {
     const { f, signer } = x;
-    await f.disputes.connect(signer(4)).openDispute(id("eve"), ZERO, 3, 2, ZERO, "", { value: P.deposit });
+    await f.disputes.connect(signer(4)).openDispute(id("eve"), ZERO, 3, 2, ZERO, "", 0, { value: P.deposit });
     const dId = await f.disputes.disputeCount();
     const vs = f.voters.slice(0, 3);
     for (const v of vs) await f.disputes.connect(f.signerOf.get(v)!).commit(dId, v, commitmentOf(dId, v, 0, salt(`f4-${v}`)));

@@ -61,7 +61,7 @@ describe("R1 (h16-red2, fixed): the detector does not re-flag what the court cle
     expect((await f.trust.entity(id("eve"))).flags & (1n << 3n)).to.equal(1n << 3n);
 
     // eve contests her flag (nature 3) and the jurors uphold it: the court clears the flag
-    await f.disputes.connect(signer(4)).openDispute(id("eve"), ZERO, 3, 2, ZERO, "", { value: P.deposit });
+    await f.disputes.connect(signer(4)).openDispute(id("eve"), ZERO, 3, 2, ZERO, "", 0, { value: P.deposit });
     const dId = await f.disputes.disputeCount();
     const vs = f.voters.slice(0, 3);
     for (const v of vs) await f.disputes.connect(f.signerOf.get(v)!).commit(dId, v, commitmentOf(dId, v, 0, salt(`r1-${v}`)));

@@ -78,7 +78,7 @@ describe("one person, one verified avatar entity (A1, avatar side)", () => {
     await mine(Number(P.minAge) + 1);
     // the fixture's population: claimant, respondent and six voters at 0.5, one voter at 0.1
     const fixtureElectorate = 41n * 10n ** 17n;
-    await disputes.openDispute(id("claimant"), id("respondent"), 0, 2, id("evidence"), "cid", { value: P.deposit });
+    await disputes.openDispute(id("claimant"), id("respondent"), 0, 2, id("evidence"), "cid", 0, { value: P.deposit });
     const d = await disputes.disputeCount();
     expect(await disputes.eligibleWeight(d, fox)).to.equal(5n * 10n ** 17n);
     expect(await disputes.eligibleWeight(d, owl)).to.equal(0n);
@@ -107,7 +107,7 @@ describe("one person, one verified avatar entity (A1, avatar side)", () => {
       .to.be.revertedWithCustomError(trust, "TrustManager__OwnerHasAttestedAvatar")
       .withArgs(toHex(avatarOwnerTag(serial)), fox);
     await mine(Number(P.minAge) + 1);
-    await disputes.openDispute(id("claimant"), id("respondent"), 0, 2, id("evidence"), "cid", { value: P.deposit });
+    await disputes.openDispute(id("claimant"), id("respondent"), 0, 2, id("evidence"), "cid", 0, { value: P.deposit });
     expect(await disputes.eligibleWeight(await disputes.disputeCount(), owl)).to.equal(0n);
   });
 

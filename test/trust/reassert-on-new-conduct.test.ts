@@ -46,7 +46,7 @@ describe("s20-redt F3 door 2: the pipeline re-asserts a held flag detected again
     // a new decay epoch; eve bad-mouths again; she opens her contest just before the next run
     await time.increase(Number((await detector.getModel()).epochLength));
     for (const target of ["ann", "cat", "dan"]) await rate(4, target, 0.05);
-    await f.disputes.connect(signer(4)).openDispute(eve, ZERO, 3, 2, ZERO, "", { value: P.deposit });
+    await f.disputes.connect(signer(4)).openDispute(eve, ZERO, 3, 2, ZERO, "", 0, { value: P.deposit });
     const dId = await f.disputes.disputeCount();
     const run3 = await runDetectors(detector, store, { flag: true });
     const e3 = run3.detections.find((d) => d.entity === eve && d.kind === BAD_MOUTHING)!;

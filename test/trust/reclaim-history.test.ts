@@ -36,7 +36,7 @@ import { avatarIdOf } from "../../offchain/avatars/protocols";
 import { toHex } from "../../offchain/crypto/bytes";
 import { keccak256 } from "../../offchain/crypto/hash";
 import { MITRegistry__factory } from "../../typechain-types";
-import { deployDisputeFixture, salt } from "../fixtures/disputes";
+import { deployDisputeFixture, nextEvidence, salt } from "../fixtures/disputes";
 import { commitmentOf } from "../../offchain/disputes/tally";
 import { DEFAULT_DISPUTE_PARAMS as P } from "../../offchain/disputes/params";
 
@@ -331,26 +331,26 @@ describe("a reclaimed id starts afresh: a squatter's dispute has no consequence 
     return { ...f, fox, alice, squatter, reclaim, vote };
   }
 
-  it("a claim the squatter filed as fox and lost after alice reclaimed it does not cost her verified fox the loser's penalty; in her era it does", async () => {
+  it("the squatter cannot claim as fox at all (a plain entry has no standing: s23-rtt R4); alice's own claim, lost in her era, costs her the penalty", async () => {
     const f = await loadFixture(courtFixture);
-    await f.disputes.connect(f.squatter).openDispute(f.fox, id("respondent"), 0, 2, ZERO, "", { value: P.deposit });
+    // before s23-rtt R4 the squatter filed a claim as fox, lost it after the reclaim, and alice's
+    // fox did not pay for it; now a plain squat stakes nothing and claims nothing
+    await expect(f.disputes.connect(f.squatter).openDispute(f.fox, id("respondent"), 0, 2, nextEvidence(), "", 0, { value: P.deposit }))
+      .to.be.revertedWithCustomError(f.disputes, "DisputeResolution__ClaimantWithoutStanding")
+      .withArgs(f.fox);
     await f.reclaim();
     const r0 = (await f.trust.entity(f.fox)).reputation;
     expect(r0).to.equal(F.DEFAULT_MODEL.initialReputation);
-    await f.vote(1n, 1); // rejected
-    await f.disputes.resolve(1);
-    expect((await f.disputes.dispute(1)).outcome).to.equal(1n);
-    expect((await f.trust.entity(f.fox)).reputation, "the squatter's lost claim").to.equal(r0);
     // her own claim, lost: her penalty
-    await f.disputes.connect(f.alice).openDispute(f.fox, id("respondent"), 0, 2, ZERO, "", { value: P.deposit });
-    await f.vote(2n, 1);
-    await f.disputes.resolve(2);
+    await f.disputes.connect(f.alice).openDispute(f.fox, id("respondent"), 0, 2, nextEvidence(), "", 0, { value: P.deposit });
+    await f.vote(1n, 1);
+    await f.disputes.resolve(1);
     expect((await f.trust.entity(f.fox)).reputation).to.equal(r0 - P.loserPenalty);
   });
 
   it("a claim upheld against the squatter's fox after the reclaim does not cost alice's fox the penalty", async () => {
     const f = await loadFixture(courtFixture);
-    await f.disputes.openDispute(id("claimant"), f.fox, 0, 2, ZERO, "", { value: P.deposit });
+    await f.disputes.openDispute(id("claimant"), f.fox, 0, 2, nextEvidence(), "", 0, { value: P.deposit });
     await f.reclaim();
     const r0 = (await f.trust.entity(f.fox)).reputation;
     await f.vote(1n, 0); // upheld
@@ -362,7 +362,7 @@ describe("a reclaimed id starts afresh: a squatter's dispute has no consequence 
   it("a flag contest the squatter filed and won after the reclaim does not clear the flag the detector gave alice's fox", async () => {
     const f = await loadFixture(courtFixture);
     await f.trust.connect(f.detector).flag(f.fox, 3, ZERO, await f.trust.generationOf(f.fox)); // the squatter's bad-mouthing
-    await f.disputes.connect(f.squatter).openDispute(f.fox, ZERO, 3, 2, ZERO, "", { value: P.deposit });
+    await f.disputes.connect(f.squatter).openDispute(f.fox, ZERO, 3, 2, ZERO, "", 0, { value: P.deposit });
     await f.reclaim(); // clears the squatter's flag
     await f.trust.connect(f.detector).flag(f.fox, 3, ZERO, await f.trust.generationOf(f.fox)); // alice's own conduct, flagged later
     await f.vote(1n, 0); // upheld
@@ -386,7 +386,7 @@ describe("a reclaimed id starts afresh: a squatter's dispute has no consequence 
     await f.trust.connect(squatter).register(owl, Kind.Avatar);
     await f.trust.setIdentityVerified(owl, true);
     await mine(Number(P.minAge) + 1);
-    await f.disputes.openDispute(id("claimant"), id("respondent"), 0, 2, ethers.ZeroHash, "", { value: P.deposit });
+    await f.disputes.openDispute(id("claimant"), id("respondent"), 0, 2, nextEvidence(), "", 0, { value: P.deposit });
     // five jurors and the squatter's owl uphold, one juror rejects (a loser pays the winners' reward)
     const voters = [...f.voters];
     const choice = (i: number) => (i < 5 ? 0 : 1);

@@ -46,7 +46,7 @@ describe("s20-redt F3 door 1: a ring flagged in one detector run cannot vote in 
       for (const [k, n] of names.entries()) {
         if (!ring.includes(n) || (Number((await f.trust.entity(id(n))).flags) & (1 << BAD_MOUTHING)) === 0) continue;
         try {
-          await f.disputes.connect(signer(k)).openDispute(id(n), ZERO, 3, 2, ZERO, "", { value: P.deposit });
+          await f.disputes.connect(signer(k)).openDispute(id(n), ZERO, 3, 2, ZERO, "", 0, { value: P.deposit });
           contest = { member: n, id: await f.disputes.disputeCount() };
         } catch (x) {
           const data = (x as { data?: string }).data;

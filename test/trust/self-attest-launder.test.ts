@@ -27,7 +27,7 @@
 import { expect } from "chai";
 import { loadFixture, mine, time } from "@nomicfoundation/hardhat-toolbox/network-helpers";
 import { deployTrustFixture, id, Kind } from "../fixtures/trust";
-import { deployDisputeFixture, salt } from "../fixtures/disputes";
+import { deployDisputeFixture, nextEvidence, salt } from "../fixtures/disputes";
 import { avatarOwner } from "../helpers/avatar-owner";
 import { commitmentOf } from "../../offchain/disputes/tally";
 import { DEFAULT_DISPUTE_PARAMS as P } from "../../offchain/disputes/params";
@@ -114,7 +114,7 @@ describe("h14-red2 G4: a flagged plain entry attested from its owner's other acc
     await f.trust.connect(throwaway).register(o.fox, Kind.Avatar);
     await f.trust.setIdentityVerified(o.fox, true);
     await mine(Number(P.minAge) + 1);
-    await f.disputes.openDispute(id("claimant"), id("respondent"), 0, 2, ZERO, "", { value: P.deposit });
+    await f.disputes.openDispute(id("claimant"), id("respondent"), 0, 2, nextEvidence(), "", 0, { value: P.deposit });
     const dId = await f.disputes.disputeCount();
     expect(await f.disputes.eligibleWeight(dId, o.fox), "set-up: verified and old enough, the plain fox votes").to.be.greaterThan(0n);
     await f.trust.connect(f.detector).flag(o.fox, 3, ZERO, await f.trust.generationOf(o.fox));
