@@ -12,6 +12,7 @@
  */
 import { expect } from "chai";
 import { ethers } from "hardhat";
+import type { Interface } from "ethers";
 import { loadFixture, setBalance, time } from "@nomicfoundation/hardhat-toolbox/network-helpers";
 import { deployMssaFixture, P, personOf } from "../fixtures/mssa";
 
@@ -36,7 +37,7 @@ describe("findings s23-rtm F2: a ballot signed for one round is counted in the n
     const net = await ethers.provider.getNetwork();
     const signed = await voter.signTransaction({
       to: await f.election.getAddress(),
-      data: f.election.interface.encodeFunctionData(fn, args),
+      data: (f.election.interface as unknown as Interface).encodeFunctionData(fn, args),
       nonce: await ethers.provider.getTransactionCount(voter.address),
       gasLimit: 500_000n,
       maxFeePerGas: 200n * 10n ** 9n,
