@@ -12,6 +12,7 @@
  * or a round that no elector could vote in is not Elected (e.g. it aborts).
  */
 import { expect } from "chai";
+import { ethers } from "hardhat";
 import { loadFixture, time } from "@nomicfoundation/hardhat-toolbox/network-helpers";
 import { deployMssaFixture, P } from "../fixtures/mssa";
 import { tieKey } from "../../offchain/mssa/election";
@@ -58,5 +59,37 @@ describe("findings s23-rtm F1: a late closeNomination leaves no voting window", 
       after.stage === ELECTED && after.ballots === 0n,
       `round ${id} was elected with ${after.ballots} ballots (${ballots} accepted of ${m.length} tried): the seats went to the tie-break of the seed the late closer fixed`,
     ).to.equal(false);
+  });
+  it("the late closer cannot choose the seats by choosing the block (closeNomination + elect, undone unless she sits)", async () => {
+    const f = await loadFixture(deployMssaFixture);
+    const m = f.members;
+    await f.election.openRound();
+    const id = await f.election.currentRound();
+    // the attacker m5 has her own nomination only; m0..m3 have two each
+    for (let i = 0; i < 6; i++) await f.election.connect(m[i]).nominate(m[i].address);
+    for (let i = 6; i < 10; i++) await f.election.connect(m[i]).nominate(m[i - 6].address);
+    await time.increase(P.nominationPeriod + P.votingPeriod);
+    const attacker = m[5];
+    // what a contract does atomically (closeNomination; elect; require(isAuthority(attacker))), one
+    // try per block: here a snapshot stands for the revert
+    let tries = 0;
+    let seated = false;
+    while (!seated && tries < 16) {
+      ++tries;
+      const snap = await ethers.provider.send("evm_snapshot", []);
+      await f.election.connect(attacker).closeNomination();
+      try {
+        await f.election.connect(attacker).elect();
+      } catch {
+        /* a fix may refuse it */
+      }
+      const r = await f.election.round(id);
+      seated = r.stage === ELECTED && r.ballots === 0n && (await f.election.isAuthority(attacker.address));
+      if (!seated) {
+        await ethers.provider.send("evm_revert", [snap]);
+        await ethers.provider.send("evm_mine", []); // the next block, another prevrandao
+      }
+    }
+    expect(seated, `the weakest nominee seated herself without a ballot after ${tries} block(s) of trying`).to.equal(false);
   });
 });
