@@ -7,16 +7,16 @@
  * candidates sit at those indices there: the voter's only ballot of round r+1 is spent on a
  * ranking she never chose (and she cannot vote again: AlreadyVoted).
  *
- * The test passes once a ballot binds its round (e.g. `vote(uint256 round, uint8[] ranking)`
- * refusing another round): the transaction signed in round 1 then has no effect in round 2.
+ * Fixed: `vote(round, ranking)` and `nominate(round, nominee)` name their round and are refused
+ * with NotCurrentRound(round, current) in any other: the transaction signed in round 1 has no effect in round 2.
  */
 import { expect } from "chai";
 import { ethers } from "hardhat";
 import type { Interface } from "ethers";
 import { loadFixture, setBalance, time } from "@nomicfoundation/hardhat-toolbox/network-helpers";
-import { deployMssaFixture, P, personOf } from "../fixtures/mssa";
+import { deployMssaFixture, P, personOf, nominateAs } from "../fixtures/mssa";
 
-describe("findings s23-rtm F2: a ballot signed for one round is counted in the next", () => {
+describe("s23-rtm F2: a ballot or nomination names its round and counts in no other", () => {
   it("a vote transaction signed during round 1's vote and mined during round 2's vote changes nothing in round 2", async () => {
     const f = await loadFixture(deployMssaFixture);
     const m = f.members;
@@ -27,13 +27,13 @@ describe("findings s23-rtm F2: a ballot signed for one round is counted in the n
 
     // round 1: six candidates; the voter signs her ballot (m0 first ... m5 last) but it is not mined yet
     await f.election.openRound();
-    for (let i = 0; i < 6; i++) await f.election.connect(m[i]).nominate(m[i].address);
+    for (let i = 0; i < 6; i++) await f.election.connect(m[i]).nominate(1n, m[i].address);
     await time.increase(P.nominationPeriod);
     await f.election.closeNomination();
     const r1 = await f.election.round(1n);
     const ranking = [...Array(r1.candidates.length).keys()];
     const fn = f.election.interface.getFunction("vote")!;
-    const args = fn.inputs.length === 2 ? [1n, ranking] : [ranking]; // a fixed ballot names round 1
+    const args = [1n, ranking]; // the ballot names round 1
     const net = await ethers.provider.getNetwork();
     const signed = await voter.signTransaction({
       to: await f.election.getAddress(),
@@ -50,7 +50,7 @@ describe("findings s23-rtm F2: a ballot signed for one round is counted in the n
 
     // round 2: other candidates (m4..m9), six again
     await f.election.openRound();
-    for (let i = 0; i < 6; i++) await f.election.connect(m[i]).nominate(m[i + 4].address);
+    for (let i = 0; i < 6; i++) await nominateAs(f.election, m[i], m[i + 4].address);
     await time.increase(P.nominationPeriod);
     await f.election.closeNomination();
     const r2 = await f.election.round(2n);
@@ -58,16 +58,37 @@ describe("findings s23-rtm F2: a ballot signed for one round is counted in the n
     expect([...r2.candidates].sort()).to.not.deep.equal([...r1.candidates].sort());
 
     // the held-back round-1 ballot reaches the chain now
-    try {
-      await (await ethers.provider.broadcastTransaction(signed)).wait();
-    } catch {
-      /* refused: what a fix does */
-    }
+    // refused: it names round 1 (the raw transaction's revert carries NotCurrentRound(1, 2))
+    await expect(ethers.provider.broadcastTransaction(signed)).to.be.rejectedWith(/NotCurrentRound\(1, 2\)/);
+    await expect(f.election.connect(voter).vote.staticCall(1n, ranking))
+      .to.be.revertedWithCustomError(f.election, "AuthorityElection__NotCurrentRound")
+      .withArgs(1n, 2n);
     const tally = await f.election.tally(2n);
     expect(
       await f.election.hasVoted(2n, voter.address),
       `the round-1 ballot was counted in round 2 (tally ${tally.join(",")}): the voter's round-2 vote is spent on candidates she never ranked`,
     ).to.equal(false);
     expect(tally.every((x) => x === 0n)).to.equal(true);
+  });
+  it("a nomination or acceptance naming another round is refused with NotCurrentRound and changes nothing", async () => {
+    const f = await loadFixture(deployMssaFixture);
+    const m = f.members;
+    await f.election.openRound();
+    for (let i = 0; i < 6; i++) await f.election.connect(m[i]).nominate(1n, m[i].address);
+    await time.increase(P.nominationPeriod);
+    await f.election.closeNomination();
+    await f.election.connect(m[0]).vote(1n, [0, 1, 2, 3, 4, 5]);
+    await time.increase(P.votingPeriod);
+    await f.election.elect();
+    await f.election.openRound();
+    for (const [call, what] of [
+      [() => f.election.connect(m[7]).nominate(1n, m[7].address), "nominate"],
+      [() => f.election.connect(m[7]).nominate(3n, m[7].address), "nominate ahead"],
+      [() => f.election.connect(m[7]).stand(1n), "stand"],
+    ] as const)
+      await expect(call(), what).to.be.revertedWithCustomError(f.election, "AuthorityElection__NotCurrentRound");
+    expect(await f.election.hasNominated(2n, m[7].address)).to.equal(false);
+    expect(await f.election.isStanding(2n, m[7].address)).to.equal(false);
+    expect(await f.election.nominations(2n, m[7].address)).to.equal(0n);
   });
 });

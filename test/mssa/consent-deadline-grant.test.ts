@@ -9,7 +9,7 @@
  * than she said, whoever holds it, and whatever the authorities do". The honest approvers' own bound
  * (`approveChecked`: proposed within CONSENT_TTL of their verification) does not look at her deadline.
  *
- * The test passes once a registration is not granted after the deadline its user signed.
+ * Fixed: a pending registration expires at the deadline its user signed (or PENDING_TTL, if sooner).
  */
 import { expect } from "chai";
 import { ethers } from "hardhat";
@@ -17,7 +17,7 @@ import { loadFixture, time } from "@nomicfoundation/hardhat-toolbox/network-help
 import { deployMssaFixture, PL1 } from "../fixtures/mssa";
 import { consentToRegistration } from "../../offchain/mssa/ledger";
 
-describe("findings s23-rtm F5: a consent's deadline does not bound the grant", () => {
+describe("s23-rtm F5: a consent's deadline bounds the grant", () => {
   it("a one-hour consent proposed at its deadline is not granted (nor makes an elector) six days later", async () => {
     const f = await loadFixture(deployMssaFixture);
     const user = f.users[12];
@@ -33,16 +33,27 @@ describe("findings s23-rtm F5: a consent's deadline does not bound the grant", (
     const id = await f.ledger.registrationId(PL1, user.address, commitment);
     // six days after her deadline the second authority approves
     await time.increase(6 * 24 * 3600);
-    try {
-      await f.ledger.connect(f.au2).approve(id);
-    } catch {
-      /* a fix refuses it */
-    }
+    await expect(f.ledger.connect(f.au2).approve(id))
+      .to.be.revertedWithCustomError(f.ledger, "CredentialLedger__Expired")
+      .withArgs(id, c.deadline + 1n);
     const [granted] = await f.ledger.access(user.address, PL1);
     const now = await time.latest();
     expect(
       { granted, elector: await f.election.isMember(user.address) },
       `registered ${now - Number(c.deadline)} s after the deadline she signed`,
     ).to.deep.equal({ granted: false, elector: false });
+  });
+  it("an approval at the deadline itself still grants (the deadline is the last second in time)", async () => {
+    const f = await loadFixture(deployMssaFixture);
+    const user = f.users[12];
+    const [commitment, nullifier, elector, session] = ["c2", "n2", "e2", "s2"].map((x) => ethers.id(x));
+    const c = await consentToRegistration(f.ledger, user, PL1, commitment, nullifier, session, elector, 3600);
+    await f.ledger.connect(f.au1).propose(PL1, user.address, commitment, nullifier, elector, session, c.deadline, c.signature);
+    const id = await f.ledger.registrationId(PL1, user.address, commitment);
+    expect((await f.ledger.registration(id)).consentDeadline).to.equal(c.deadline);
+    await time.setNextBlockTimestamp(c.deadline);
+    await f.ledger.connect(f.au2).approve(id);
+    const [granted] = await f.ledger.access(user.address, PL1);
+    expect({ granted, elector: await f.election.isMember(user.address) }).to.deep.equal({ granted: true, elector: true });
   });
 });

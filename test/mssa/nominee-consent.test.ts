@@ -9,8 +9,8 @@
  * end, s21-review2 M1, but only once a report is applied) and goes on approving registrations for
  * the whole round; attestations made after `elect` count only from authorities that still sit.
  *
- * The test passes once being nominated by others does not, by itself, take an authority's
- * attestations away (e.g. a nominee counts as one only after she accepts).
+ * Fixed: only a member who stands (`stand(round)`, or by nominating herself) can be nominated
+ * (NotStanding otherwise); an unaccepted nomination silences nobody.
  */
 import { expect } from "chai";
 import { ethers } from "hardhat";
@@ -19,23 +19,22 @@ import { deployMssaFixture } from "../fixtures/mssa";
 
 const APPLIED = 2n;
 
-describe("findings s23-rtm F3: nominating honest authorities without their consent silences their reports", () => {
+describe("s23-rtm F3: a nomination needs the nominee's acceptance", () => {
   it("two sitting authorities nominated by others (who never accepted) still attest a report about a misbehaving nominee to its quorum", async () => {
     const f = await loadFixture(deployMssaFixture);
     const [x, h1, h2] = [f.au1, f.au2, f.au3]; // x misbehaves; h1, h2 are honest sitting authorities
     const m = f.members;
     await f.election.openRound();
-    await f.election.connect(m[0]).nominate(x.address); // x's friend
+    await f.election.connect(x).stand(1n);
+    await f.election.connect(m[0]).nominate(1n, x.address); // x's friend, and x accepted
     // two colluders nominate the honest authorities, who never asked to stand
     for (const [who, nominee] of [
       [m[1], h1],
       [m[2], h2],
     ] as const)
-      try {
-        await f.election.connect(who).nominate(nominee.address);
-      } catch {
-        /* a fix may ask the nominee first */
-      }
+      await expect(f.election.connect(who).nominate(1n, nominee.address))
+        .to.be.revertedWithCustomError(f.election, "AuthorityElection__NotStanding")
+        .withArgs(1n, nominee.address);
     expect(await f.election.isAuthority(x.address)).to.equal(true);
     const ev = ethers.id("x approved a registration without checking the documents");
     const refusals: string[] = [];
@@ -48,5 +47,22 @@ describe("findings s23-rtm F3: nominating honest authorities without their conse
     const id = await f.election.reportIdOf(x.address, 3, ev);
     expect(refusals, "the honest authorities could not attest").to.deep.equal([]);
     expect((await f.election.reportOf(id)).state).to.equal(APPLIED);
+  });
+  it("a nominee who accepted is bound by the conflict-of-interest rule, and a nominee is on the ballot only once she stands", async () => {
+    const f = await loadFixture(deployMssaFixture);
+    const [x, h1] = [f.au1, f.au2];
+    const m = f.members;
+    await f.election.openRound();
+    await f.election.connect(x).stand(1n);
+    await f.election.connect(m[0]).nominate(1n, x.address);
+    await f.election.connect(h1).stand(1n);
+    await expect(f.election.connect(h1).stand(1n)).to.not.emit(f.election, "Standing"); // a repeat changes nothing
+    await f.election.connect(m[1]).nominate(1n, h1.address);
+    await expect(f.election.connect(h1).report(x.address, 3, ethers.id("ev")))
+      .to.be.revertedWithCustomError(f.election, "AuthorityElection__ConflictOfInterest")
+      .withArgs(h1.address, x.address);
+    // self-nomination is acceptance
+    await expect(f.election.connect(m[2]).nominate(1n, m[2].address)).to.emit(f.election, "Standing").withArgs(1n, m[2].address);
+    expect(await f.election.isStanding(1n, m[2].address)).to.equal(true);
   });
 });

@@ -8,8 +8,9 @@
  * contract can run closeNomination + elect atomically and revert until the block's prevrandao
  * seats it) decides the result without a single ballot.
  *
- * The test passes once an elector can vote after a late `closeNomination` (a fresh voting window)
- * or a round that no elector could vote in is not Elected (e.g. it aborts).
+ * Fixed (docs/specs/mssa.md §1.4): the vote runs a full votingPeriod from the actual close; a round
+ * without a ballot aborts; the election seed is openRound's commitment XOR the ballots' hashes, so
+ * neither the closing nor the electing call chooses it.
  */
 import { expect } from "chai";
 import { ethers } from "hardhat";
@@ -19,15 +20,16 @@ import { tieKey } from "../../offchain/mssa/election";
 
 const VOTING = 2n;
 const ELECTED = 3n;
+const ABORTED = 4n;
 
-describe("findings s23-rtm F1: a late closeNomination leaves no voting window", () => {
+describe("s23-rtm F1: a late closeNomination opens a full voting window; no ballot, no outcome; no caller picks the seed", () => {
   it("a round closed after its votingEnd is not elected without any elector having been able to vote", async () => {
     const f = await loadFixture(deployMssaFixture);
     const m = f.members;
     await f.election.openRound();
     const id = await f.election.currentRound();
-    for (let i = 0; i < 6; i++) await f.election.connect(m[i]).nominate(m[i].address);
-    for (let i = 6; i < 10; i++) await f.election.connect(m[i]).nominate(m[i - 6].address);
+    for (let i = 0; i < 6; i++) await f.election.connect(m[i]).nominate(id, m[i].address);
+    for (let i = 6; i < 10; i++) await f.election.connect(m[i]).nominate(id, m[i - 6].address);
     // nobody closes the nomination until the voting period is over too
     await time.increase(P.nominationPeriod + P.votingPeriod);
     await f.election.connect(m[5]).closeNomination();
@@ -38,17 +40,17 @@ describe("findings s23-rtm F1: a late closeNomination leaves no voting window", 
     let ballots = 0;
     for (const v of m) {
       try {
-        await f.election.connect(v).vote([...Array(n).keys()]);
+        await f.election.connect(v).vote(id, [...Array(n).keys()]);
         ++ballots;
       } catch {
         /* refused (TooLate today) */
       }
     }
-    try {
-      await f.election.elect();
-    } catch {
-      /* a fix may refuse it */
-    }
+    // every elector could vote: the window is a full period from the close
+    expect(ballots, "ballots accepted after the late close").to.equal(m.length);
+    await expect(f.election.elect()).to.be.revertedWithCustomError(f.election, "AuthorityElection__TooEarly");
+    await time.increase(P.votingPeriod);
+    await f.election.elect();
     const after = await f.election.round(id);
     if (after.stage === ELECTED && after.ballots === 0n) {
       // what decided it: the tie key under the seed fixed by the late closeNomination
@@ -66,8 +68,8 @@ describe("findings s23-rtm F1: a late closeNomination leaves no voting window", 
     await f.election.openRound();
     const id = await f.election.currentRound();
     // the attacker m5 has her own nomination only; m0..m3 have two each
-    for (let i = 0; i < 6; i++) await f.election.connect(m[i]).nominate(m[i].address);
-    for (let i = 6; i < 10; i++) await f.election.connect(m[i]).nominate(m[i - 6].address);
+    for (let i = 0; i < 6; i++) await f.election.connect(m[i]).nominate(id, m[i].address);
+    for (let i = 6; i < 10; i++) await f.election.connect(m[i]).nominate(id, m[i - 6].address);
     await time.increase(P.nominationPeriod + P.votingPeriod);
     const attacker = m[5];
     // what a contract does atomically (closeNomination; elect; require(isAuthority(attacker))), one
@@ -91,5 +93,47 @@ describe("findings s23-rtm F1: a late closeNomination leaves no voting window", 
       }
     }
     expect(seated, `the weakest nominee seated herself without a ballot after ${tries} block(s) of trying`).to.equal(false);
+  });
+  it("a round in which no ballot was cast elects nobody: it aborts and the sitting authorities stay", async () => {
+    const f = await loadFixture(deployMssaFixture);
+    const m = f.members;
+    const before = await f.election.authorities();
+    await f.election.openRound();
+    const id = await f.election.currentRound();
+    for (let i = 0; i < 6; i++) await f.election.connect(m[i]).nominate(id, m[i].address);
+    await time.increase(P.nominationPeriod);
+    await f.election.closeNomination();
+    expect((await f.election.round(id)).stage).to.equal(VOTING);
+    await time.increase(P.votingPeriod);
+    await expect(f.election.elect()).to.emit(f.election, "RoundAborted").withArgs(id, VOTING, 0);
+    expect((await f.election.round(id)).stage).to.equal(ABORTED);
+    expect(await f.election.sittingRound()).to.equal(0n);
+    expect(await f.election.authorities()).to.deep.equal(before);
+  });
+  it("the election seed is fixed at openRound and by the ballots, not by the block of closeNomination, whatever order the ballots come in", async () => {
+    const f = await loadFixture(deployMssaFixture);
+    const m = f.members;
+    await f.election.openRound();
+    const id = await f.election.currentRound();
+    const committed = (await f.election.round(id)).electionSeed;
+    for (let i = 0; i < 6; i++) await f.election.connect(m[i]).nominate(id, m[i].address);
+    await time.increase(P.nominationPeriod);
+    const seeds: string[] = [];
+    const finals: string[] = [];
+    for (const [blocks, order] of [
+      [0, [0, 1, 2]],
+      [3, [2, 0, 1]],
+    ] as const) {
+      const snap = await ethers.provider.send("evm_snapshot", []);
+      for (let b = 0; b < blocks; b++) await ethers.provider.send("evm_mine", []);
+      await f.election.connect(m[9]).closeNomination();
+      seeds.push((await f.election.round(id)).electionSeed);
+      for (const v of order) await f.election.connect(m[v]).vote(id, [0, 1, 2, 3, 4, 5]);
+      finals.push((await f.election.round(id)).electionSeed);
+      await ethers.provider.send("evm_revert", [snap]);
+    }
+    expect(seeds, "closeNomination leaves the committed seed").to.deep.equal([committed, committed]);
+    expect(finals[0], "the ballots are mixed in").to.not.equal(committed);
+    expect(finals[1], "in any order").to.equal(finals[0]);
   });
 });

@@ -8,15 +8,15 @@
  * another account (a revoked and renewed registration is enough): exactly the attack the rule was
  * made for (finding 1).
  *
- * The test passes once the rule looks at the person (the reported account's election nullifier and
- * the account holding it now), not only at the account named.
+ * Fixed: the rule looks at persons: the reported account, or the account that holds now the election
+ * nullifier it last held, is a nominee; and a person reports none of her own accounts (SelfReport).
  */
 import { expect } from "chai";
 import { ethers } from "hardhat";
 import { loadFixture } from "@nomicfoundation/hardhat-toolbox/network-helpers";
-import { deployMssaFixture } from "../fixtures/mssa";
+import { deployMssaFixture, nominateAs } from "../fixtures/mssa";
 
-describe("findings s23-rtm F6: the conflict-of-interest rule is bypassed through a rival's former account", () => {
+describe("s23-rtm F6: the conflict-of-interest rule compares persons, not accounts", () => {
   it("a nominee-authority cannot attest a report about a rival nominee's former account either", async () => {
     const f = await loadFixture(deployMssaFixture);
     const m = f.members;
@@ -28,9 +28,9 @@ describe("findings s23-rtm F6: the conflict-of-interest rule is bypassed through
     await f.election.enrolElector(bNew.address, eB);
     await f.election.openRound();
     // the incumbents au1, au2 stand, and so does B
-    await f.election.connect(m[0]).nominate(f.au1.address);
-    await f.election.connect(m[1]).nominate(f.au2.address);
-    await f.election.connect(m[2]).nominate(bNew.address);
+    await nominateAs(f.election, m[0], f.au1.address);
+    await nominateAs(f.election, m[1], f.au2.address);
+    await nominateAs(f.election, m[2], bNew.address);
     const ev = ethers.id("invented");
     // the rule holds for her account
     await expect(f.election.connect(f.au1).report(bNew.address, 0, ev)).to.be.revertedWithCustomError(
@@ -42,5 +42,20 @@ describe("findings s23-rtm F6: the conflict-of-interest rule is bypassed through
       f.election.connect(f.au1).report(bOld.address, 0, ev),
       "au1 attests about B's former account",
     ).to.be.revertedWithCustomError(f.election, "AuthorityElection__ConflictOfInterest");
+  });
+  it("an authority that is no nominee still attests a report about a nominee's former account", async () => {
+    const f = await loadFixture(deployMssaFixture);
+    const m = f.members;
+    const [bOld, bNew] = [f.users[12], f.users[13]];
+    const eB = ethers.id("person B");
+    await f.election.enrolElector(bOld.address, eB);
+    await f.election.remove(bOld.address);
+    await f.election.enrolElector(bNew.address, eB);
+    await f.election.openRound();
+    await nominateAs(f.election, m[0], f.au1.address);
+    await nominateAs(f.election, m[2], bNew.address);
+    // au3 is no nominee: no conflict, about either of B's accounts
+    await expect(f.election.connect(f.au3).report(bOld.address, 0, ethers.id("seen"))).to.emit(f.election, "MisbehaviourAttested");
+    await expect(f.election.connect(f.au3).report(bNew.address, 0, ethers.id("seen"))).to.emit(f.election, "MisbehaviourAttested");
   });
 });
