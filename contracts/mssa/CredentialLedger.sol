@@ -133,9 +133,7 @@ contract CredentialLedger is ICredentialLedger, AccessControl, EIP712 {
         r.user = user;
         r.commitment = commitment;
         r.status = Status.Pending;
-        r.proposedAt = uint40(block.timestamp);
-        // at most block.timestamp + CONSENT_TTL (checked above): fits
-        r.consentDeadline = uint40(deadline);
+        (r.proposedAt, r.consentDeadline) = (uint40(block.timestamp), uint40(deadline)); // deadline: checked above
         r.nullifier = nullifier;
         r.electorNullifier = electorNullifier;
         _latest[user][placeId] = id;
