@@ -316,44 +316,30 @@ contract AuthorityElectionAttacksTest is ElectionFixture {
     // ------------------------------------------------------------------ finding 13
 
     /// Two nominees tie for the last candidate place: the one with the lower address does not win
-    /// by rule; the order is keccak(seed, address) with a seed fixed from prevrandao at openRound.
+    /// by rule; the order is keccak(seed, address) with the seed openRound's commitment (from
+    /// prevrandao) XOR each nomination's keccak(nominator, nominee) (s23-rtm F1).
     function test_tiesFollowTheRoundSeedNotTheAddress() public {
         address low = v[2];
         address high = v[3];
+        // five nominees with two nominations, then low and high with one each: one place left
+        address[12] memory by = [v[0], v[2], v[4], v[6], v[8], v[1], v[3], v[5], v[7], v[9], A, B];
+        address[12] memory to = [A, B, C, v[7], v[8], A, B, C, v[7], low, high, v[8]];
+        bytes32 mixed;
+        for (uint256 i; i < 12; ++i) mixed ^= keccak256(abi.encode(by[i], to[i]));
         // pick a prevrandao under which the higher address wins the tie
         uint256 pr;
         for (; ; ++pr) {
-            bytes32 seed = keccak256(abi.encode(pr, address(e), uint256(1), IAuthorityElection.Stage.Nomination));
+            bytes32 seed =
+                keccak256(abi.encode(pr, address(e), uint256(1), IAuthorityElection.Stage.Nomination)) ^ mixed;
             if (uint256(keccak256(abi.encode(seed, high))) < uint256(keccak256(abi.encode(seed, low)))) break;
         }
         vm.prevrandao(bytes32(pr));
         rnd = e.openRound();
-        // five nominees with two nominations, then low and high with one each: one place left
-        for (uint256 i; i < 5; ++i) {
-            _stand(i < 3 ? [A, B, C][i] : v[4 + i]);
-            vm.prank(v[2 * i]);
-            e.nominate(rnd, i < 3 ? [A, B, C][i] : v[4 + i]);
+        for (uint256 i; i < 12; ++i) {
+            _stand(to[i]);
+            vm.prank(by[i]);
+            e.nominate(rnd, to[i]);
         }
-        _stand(A);
-        vm.prank(v[1]);
-        e.nominate(rnd, A);
-        _stand(B);
-        vm.prank(v[3]);
-        e.nominate(rnd, B);
-        _stand(C);
-        vm.prank(v[5]);
-        e.nominate(rnd, C);
-        vm.prank(v[7]);
-        e.nominate(rnd, v[7]);
-        _stand(low);
-        vm.prank(v[9]);
-        e.nominate(rnd, low);
-        _stand(high);
-        vm.prank(A);
-        e.nominate(rnd, high);
-        _stand(v[8]);
-        vm.prank(B);
-        e.nominate(rnd, v[8]);
         vm.warp(block.timestamp + PERIOD);
         e.closeNomination();
         address[] memory cands = e.round(1).candidates;
