@@ -41,10 +41,13 @@ async function electionGas(seats: number) {
     await (await el.enrolElector(w.address, person(w.address))).wait();
   }
   await (await el.openRound()).wait();
+  const round = await el.currentRound();
+  // every nominee stands first (s23-rtm F3)
+  for (const w of wallets) await (await el.connect(w).stand(round)).wait();
   const nominate: bigint[] = [];
   // 2m + 2 nominees, one nomination each from a different member; then 2m candidates.
   for (const [i, w] of wallets.entries())
-    nominate.push((await (await el.connect(w).nominate(wallets[(i + 1) % n].address)).wait())!.gasUsed);
+    nominate.push((await (await el.connect(w).nominate(round, wallets[(i + 1) % n].address)).wait())!.gasUsed);
   await ethers.provider.send("evm_increaseTime", [P.nominationPeriod + 1]);
   const close = (await (await el.closeNomination()).wait())!.gasUsed;
   const c = 2 * seats;
@@ -57,7 +60,7 @@ async function electionGas(seats: number) {
       const j = rng.nextU32() % (i + 1);
       [order[i], order[j]] = [order[j], order[i]];
     }
-    const tx = await el.connect(w).vote(order);
+    const tx = await el.connect(w).vote(round, order);
     calldata = ethers.getBytes(tx.data).reduce((a, b) => a + (b === 0 ? 4 : 16), 0);
     ballots.push((await tx.wait())!.gasUsed);
   }

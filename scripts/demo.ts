@@ -567,8 +567,11 @@ async function main(): Promise<void> {
         gas += (await (await election.connect(signerOf(au)).report(signers[4].address, type, hre.ethers.id(`demo-evidence-${i}`))).wait())!
           .gasUsed;
     }
+    // each nominee accepts first (s23-rtm F3: only a member who stands can be nominated)
+    for (const nominee of new Set(nominate.map(([, n]) => n)))
+      gas += (await (await election.connect(signers[nominee]).stand(1)).wait())!.gasUsed;
     for (const [from, nominee] of nominate)
-      gas += (await (await election.connect(signers[from]).nominate(signers[nominee].address)).wait())!.gasUsed;
+      gas += (await (await election.connect(signers[from]).nominate(1, signers[nominee].address)).wait())!.gasUsed;
     await hre.network.provider.send("evm_increaseTime", [DEFAULT_ELECTION_PARAMS.nominationPeriod + 1]);
     gas += (await (await election.closeNomination()).wait())!.gasUsed;
     candidates = [...(await election.round(1)).candidates];
@@ -583,7 +586,7 @@ async function main(): Promise<void> {
     let gas = 0n;
     const first = candidates.indexOf(misbehaving);
     const ranking = [first, ...candidates.map((_, i) => i).filter((i) => i !== first)];
-    for (const v of [4, 5, 6, 7, 8, 9, 10]) gas += (await (await election.connect(signers[v]).vote(ranking)).wait())!.gasUsed;
+    for (const v of [4, 5, 6, 7, 8, 9, 10]) gas += (await (await election.connect(signers[v]).vote(1, ranking)).wait())!.gasUsed;
     return { detail: `candidate ${first} leads every ballot`, gas };
   });
   await steps.run("elect: top m by Borda score x (1 - R_bw frozen at voting open)", async () => {

@@ -107,9 +107,49 @@ task("mssa:status", "Shows the election: round, stage, deadlines, candidates wit
   },
 );
 
-task("mssa:nominate", "Nominates a member for the current round (opens a round if none is open; one nomination per member)")
+/** Opens the next round when the last one has ended (elected or aborted), after the 2m + 1 members check. */
+async function openRoundIfNone(c: Awaited<ReturnType<typeof mssaContext>>, what: string): Promise<bigint> {
+  const cur = await c.el.round(await c.el.currentRound());
+  if (Number(cur.stage) >= 3) {
+    const needed = 2n * BigInt((await c.el.params()).seats) + 1n;
+    const members = await c.el.memberCount();
+    if (members < needed)
+      throw new RefusedError(
+        `${what}: a round needs ${needed} members (2m + 1) and there are ${members}: register more users with mssa:register`,
+      );
+    const rc = await minedReceipt(c.el.openRound());
+    console.log(`opened round ${await c.el.currentRound()} (${gas(rc)})`);
+  }
+  return c.el.currentRound();
+}
+
+task(
+  "mssa:stand",
+  "Accepts being nominated in the current round (opens a round if none is open): only a member who stands can be nominated, and only she is bound by a nominee's rules",
+)
+  .addParam("from", "The member who stands (account)")
+  .setAction(async (a: { from: string }, hre) => {
+    const c = await mssaContext(hre);
+    const from = await c.resolve(a.from, "--from");
+    if (!(await c.el.isMember(from)))
+      throw new RefusedError(`mssa:stand: --from ${from} is not a member (register it with mssa:register first)`);
+    const cur = await c.el.round(await c.el.currentRound());
+    if (Number(cur.stage) === 2)
+      throw new RefusedError(`mssa:stand: round ${await c.el.currentRound()} is voting already; stand in the next round`);
+    const id = await openRoundIfNone(c, "mssa:stand");
+    if (!(await c.el.isElector(id, from)))
+      throw new RefusedError(`mssa:stand: --from ${from} is no elector of round ${id} (enrolled after it opened)`);
+    const rc = await minedReceipt(c.el.connect(await c.signer(a.from, "--from")).stand(id));
+    console.log(`${from} stands in round ${id}; ${gas(rc)}`);
+    return { round: id, member: from };
+  });
+
+task(
+  "mssa:nominate",
+  "Nominates a member for the current round (opens a round if none is open; one nomination per member; the nominee must stand, mssa:stand, unless she nominates herself)",
+)
   .addParam("from", "The nominating member (account)")
-  .addParam("nominee", "The nominated member (account)")
+  .addParam("nominee", "The nominated member (account): herself, or a member who stands in the round")
   .setAction(async (a: { from: string; nominee: string }, hre) => {
     const c = await mssaContext(hre);
     // Checked before anything is sent: a refused nomination must not leave a round opened behind it.
@@ -124,32 +164,34 @@ task("mssa:nominate", "Nominates a member for the current round (opens a round i
       throw new RefusedError(
         `mssa:nominate: --nominee ${nomineeAddr} is not eligible: its misbehaviour ratio R is ${hre.ethers.formatUnits(ratio, 18)} (a nominee needs R < 1)`,
       );
-    const cur = await c.el.round(await c.el.currentRound());
-    if (Number(cur.stage) >= 3) {
-      const needed = 2n * BigInt((await c.el.params()).seats) + 1n;
-      const members = await c.el.memberCount();
-      if (members < needed)
+    // Another member must have accepted (s23-rtm F3); in a round not yet open nobody stands.
+    if (from.toLowerCase() !== nomineeAddr.toLowerCase()) {
+      const open = await c.el.currentRound();
+      const st = Number((await c.el.round(open)).stage);
+      if (st >= 3 || !(await c.el.isStanding(open, nomineeAddr)))
         throw new RefusedError(
-          `mssa:nominate: a round needs ${needed} members (2m + 1) and there are ${members}: register more users with mssa:register`,
-        );
-      const rc = await minedReceipt(c.el.openRound());
-      console.log(`opened round ${await c.el.currentRound()} (${gas(rc)})`);
-    } else {
-      // the round's own refusals a read knows (s23-fxops): its nomination is over, or --from nominated in it
-      const id = await c.el.currentRound();
-      const chainNow = await chainTime(hre);
-      if (Number(cur.stage) !== 1 || chainNow >= cur.nominationEnd)
-        throw new RefusedError(
-          `mssa:nominate: round ${id} is ${Number(cur.stage) === 1 ? `past its nomination deadline ${iso(cur.nominationEnd)}: \`mssa:elect\` closes it` : `${STAGES[Number(cur.stage)]}, not nominating`}; nothing sent`,
-        );
-      if (await c.el.hasNominated(id, from))
-        throw new RefusedError(
-          `mssa:nominate: --from ${from} has nominated in round ${id} already (one nomination per member); nothing sent`,
+          `mssa:nominate: --nominee ${nomineeAddr} does not stand in ${st >= 3 ? "the next round" : `round ${open}`}: she accepts with mssa:stand --from ${a.nominee}`,
         );
     }
+    {
+      // the round's own refusals a read knows (s23-fxops): its nomination is over, or --from nominated in it
+      const id = await c.el.currentRound();
+      const cur = await c.el.round(id);
+      if (Number(cur.stage) < 3) {
+        const chainNow = await chainTime(hre);
+        if (Number(cur.stage) !== 1 || chainNow >= cur.nominationEnd)
+          throw new RefusedError(
+            `mssa:nominate: round ${id} is ${Number(cur.stage) === 1 ? `past its nomination deadline ${iso(cur.nominationEnd)}: \`mssa:elect\` closes it` : `${STAGES[Number(cur.stage)]}, not nominating`}; nothing sent`,
+          );
+        if (await c.el.hasNominated(id, from))
+          throw new RefusedError(
+            `mssa:nominate: --from ${from} has nominated in round ${id} already (one nomination per member); nothing sent`,
+          );
+      }
+    }
+    const id = await openRoundIfNone(c, "mssa:nominate");
     const nominee = await c.resolve(a.nominee, "--nominee");
-    const rc = await minedReceipt(c.el.connect(await c.signer(a.from, "--from")).nominate(nominee));
-    const id = await c.el.currentRound();
+    const rc = await minedReceipt(c.el.connect(await c.signer(a.from, "--from")).nominate(id, nominee));
     console.log(`${nominee} has ${await c.el.nominations(id, nominee)} nomination(s) in round ${id}; ${gas(rc)}`);
   });
 
@@ -346,7 +388,7 @@ task("mssa:vote", "Casts a ballot: a full preference order of the candidates, mo
     } catch (e) {
       throw new UsageError(`mssa:vote: --ranking ${a.ranking}: ${(e as Error).message} (a full order of the ${cands.length} candidates)`);
     }
-    const rc = await minedReceipt(c.el.connect(await c.signer(a.from, "--from")).vote(ranking));
+    const rc = await minedReceipt(c.el.connect(await c.signer(a.from, "--from")).vote(id, ranking));
     console.log(`ballot cast in round ${id}: [${ranking.join(", ")}]; ${gas(rc)}`);
   });
 
@@ -371,8 +413,11 @@ task("mssa:elect", "Moves the round on: closes the nomination (top 2m by Eq. 2) 
       return { stage: STAGES[Number(after.stage)], authorities: await sittingAuthorities(c.el) };
     } else if (stage === 2) {
       const rc = await minedReceipt(c.el.elect());
-      if (Number((await c.el.round(id)).stage) === 4)
-        console.log(`round ${id}: aborted, fewer than m eligible candidates; the sitting authorities stay; ${gas(rc)}`);
+      const after = await c.el.round(id);
+      if (Number(after.stage) === 4)
+        console.log(
+          `round ${id}: aborted, ${after.ballots === 0n ? "no ballot was cast" : "fewer than m eligible candidates"}; the sitting authorities stay; ${gas(rc)}`,
+        );
       else console.log(`round ${id}: authorities ${(await sittingAuthorities(c.el)).join(", ")}; ${gas(rc)}`);
       return { stage: STAGES[Number((await c.el.round(id)).stage)], authorities: await sittingAuthorities(c.el) };
     } else throw new RefusedError(`mssa:elect: round ${id} is ${STAGES[stage]}; nominate to open the next round`);

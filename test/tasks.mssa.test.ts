@@ -138,6 +138,8 @@ describe("tasks: mssa:* (in-process network, one process)", function () {
       `mssa:report: --node ${signers[15].address} is not a member; nothing sent`,
     );
     expect(await hre.ethers.provider.getBlockNumber(), "a refused report was sent").to.equal(blockR);
+    // the nominees others nominate accept first (s23-rtm F3); the first stand opens the round
+    for (const m of ["5", "6", "7", "8", "9"]) await hre.run("mssa:stand", { from: m });
     for (const [from, nominee] of noms) await hre.run("mssa:nominate", { from, nominee });
     // a ballot before the vote opens is refused by stage, not by a count of candidates
     expect((await rejects(hre.run("mssa:vote", { from: "5", ranking: "0,1,2,3,4,5" }))).message).to.match(
@@ -267,10 +269,21 @@ describe("tasks: mssa:* (in-process network, one process)", function () {
   });
 
   it("a nomination stage with too few nominees aborts the round, and the next round opens", async () => {
+    // member 5 does not stand: the nomination is refused in one line naming --nominee, and no round opens
+    const before = (await hre.run("mssa:status")).round;
+    const e = await rejects(hre.run("mssa:nominate", { from: "4", nominee: "5" }));
+    expect(e.message).to.match(
+      /^mssa:nominate: --nominee 0x[0-9a-fA-F]{40} does not stand in the next round: she accepts with mssa:stand --from 5$/,
+    );
+    expect((await hre.run("mssa:status")).round).to.equal(before);
+    expect((await hre.run("mssa:stand", { from: "5" })).round).to.equal(before + 1n);
     await hre.run("mssa:nominate", { from: "4", nominee: "5" });
     await hre.run("chain:advance", { seconds: 3601 });
     const r = await hre.run("mssa:elect");
     expect(r.stage).to.equal("aborted");
+    // standing is per round: in the next one she stands again
+    await rejects(hre.run("mssa:nominate", { from: "4", nominee: "5" }));
+    await hre.run("mssa:stand", { from: "5" });
     await hre.run("mssa:nominate", { from: "4", nominee: "5" });
     const st = await hre.run("mssa:status");
     expect(st.stage).to.equal("nomination");

@@ -16,13 +16,19 @@ pragma solidity 0.8.30;
 /// ends: with at most m eligible nominees `closeNomination` aborts it, with fewer than m eligible
 /// candidates (still electors of the round; R_bw < 1 by the ratio frozen at closeNomination, or a
 /// lower one now) `elect` aborts it; an aborted round keeps the sitting authorities and lets the
-/// next round open. Ties are broken by the lower ratio, then by
-/// keccak256(seed, address) with a seed fixed from `block.prevrandao` before the inputs that can tie
-/// exist (at openRound for the nominations, at closeNomination for the ballots).
+/// next round open. The vote runs a full voting period from the actual closeNomination, whoever
+/// calls it and whenever; a round in which no ballot was cast elects nobody (`elect` aborts it,
+/// s23-rtm F1). Ties are broken by the lower ratio, then by keccak256(seed, address), each seed a
+/// commitment from `block.prevrandao` at openRound (before any nomination or ballot exists) XOR the
+/// hash of every nomination (nomination seed) or ballot (election seed): no closing or electing call
+/// chooses it, and no order of the inputs does. Every nomination and ballot names its round and
+/// counts only in it (NotCurrentRound, s23-rtm F2). Only an elector who stands in a round (`stand`,
+/// or by nominating herself) may be nominated in it (s23-rtm F3).
 /// Misbehaviour counts t_if (Eq. 1, capped at A_f) are raised by a quorum of the sitting authorities
 /// attesting the same evidence, or alone by an account with DETECTOR_ROLE; a report is keyed on its
 /// evidence alone, so evidence counts once ever. An authority that is a nominee of the open round
-/// cannot attest reports about another nominee of that round. A report about a nominee of the open
+/// cannot attest reports about another nominee of that round, the nominee taken as a person: any
+/// account her election nullifier was held by (s23-rtm F6). A report about a nominee of the open
 /// round, applied after her nomination, is deferred: it counts from the round's end (elect or abort)
 /// on, so no report made during a round changes a nominee's eligibility or weight in it
 /// (s20-redm F1); a dismissal before then takes it out. The reported node can contest an
@@ -70,12 +76,12 @@ interface IAuthorityElection {
         uint8 seats;
         /// @dev sitting authorities that must attest one misbehaviour report
         uint8 reportQuorum;
-        /// @dev seconds of nomination, then seconds of voting
+        /// @dev seconds of nomination, then seconds of voting (each in [MIN_PERIOD, MAX_PERIOD])
         uint32 nominationPeriod;
         uint32 votingPeriod;
         /// @dev A_f, the most occurrences of each behaviour counted (each > 0)
         uint16[4] caps;
-        /// @dev W_f in WAD: 0.4, 0.3, 0.2, 0.3 in the paper
+        /// @dev W_f in WAD: 0.4, 0.3, 0.2, 0.3 in the paper (each at most 1, not all 0)
         uint64[4] weights;
     }
 
@@ -83,11 +89,14 @@ interface IAuthorityElection {
     struct Round {
         Stage stage;
         uint40 nominationEnd;
+        /// @dev the earliest end of the vote until closeNomination, then its block + votingPeriod
         uint40 votingEnd;
         uint32 ballots;
-        /// @dev tie-break seed of the candidate cut, fixed at openRound
+        /// @dev tie-break seed of the candidate cut: openRound's commitment XOR each nomination's
+        /// keccak256(nominator, nominee); final at nominationEnd
         bytes32 nominationSeed;
-        /// @dev tie-break seed of the election, fixed at closeNomination
+        /// @dev tie-break seed of the election: openRound's commitment XOR each ballot's
+        /// keccak256(voter, ranking); final at votingEnd
         bytes32 electionSeed;
         address[] nominees;
         address[] candidates;
@@ -97,6 +106,10 @@ interface IAuthorityElection {
     }
 
     error AuthorityElection__InvalidParams();
+    /// @notice A nomination, acceptance or ballot for `round`, which is not the current round (`current`).
+    error AuthorityElection__NotCurrentRound(uint256 round, uint256 current);
+    /// @notice `nominee` has not accepted to stand in `round` (`stand`).
+    error AuthorityElection__NotStanding(uint256 round, address nominee);
     error AuthorityElection__NotMember(address account);
     error AuthorityElection__NotAuthority(address account);
     error AuthorityElection__WrongStage(uint256 round, Stage stage);
@@ -136,6 +149,10 @@ interface IAuthorityElection {
     event SeatVacated(address indexed member, uint256 indexed round);
     event RoundOpened(uint256 indexed round, uint40 nominationEnd, uint40 votingEnd);
     event Nominated(uint256 indexed round, address indexed nominator, address indexed nominee);
+    /// @notice `member` stands in `round`: she accepts being nominated (s23-rtm F3).
+    event Standing(uint256 indexed round, address indexed member);
+    /// @notice The vote of `round` opened at closeNomination and runs until `votingEnd`.
+    event VotingOpened(uint256 indexed round, uint40 votingEnd);
     event CandidatesSelected(uint256 indexed round, address[] candidates, uint256[] effectiveVotes);
     event BallotCast(uint256 indexed round, address indexed voter);
     event AuthoritiesElected(uint256 indexed round, address[] authorities, uint256[] finalScores);
@@ -195,18 +212,29 @@ interface IAuthorityElection {
     /// MAX_NOMINEES are nominated, a new nominee evicts the weakest (lowest Eq. 2 votes, newcomer
     /// wins ties) and the evicted nominee's nominators may nominate again; if every nominee is
     /// stronger than one nomination, a new nominee is refused (TooManyNominees).
-    function nominate(address nominee) external;
+    /// @param round the current round (NotCurrentRound otherwise: a nomination held back never
+    /// counts in a later round)
+    /// @param nominee an elector of the round who stands in it (`stand`; NotStanding otherwise),
+    /// or the caller herself, which makes her stand
+    function nominate(uint256 round, address nominee) external;
+
+    /// @notice The caller, an elector of `round` (the current round, in its nomination stage),
+    /// accepts being nominated in it: until she does, nobody can nominate her and she is bound by
+    /// none of a nominee's rules (s23-rtm F3). A repeat is a no-op.
+    function stand(uint256 round) external;
 
     /// @notice After the nomination period: selects the top 2m eligible nominees by Eq. 2 as
-    /// candidates and freezes their ratios, or aborts the round if at most m are eligible.
+    /// candidates and freezes their ratios, or aborts the round if at most m are eligible. The vote
+    /// then runs for votingPeriod from this block (VotingOpened), whenever it is called.
     function closeNomination() external;
 
-    /// @notice Casts a ballot: candidate indices from most to least preferred, a full order.
-    function vote(uint8[] calldata ranking) external;
+    /// @notice Casts a ballot for `round` (the current round; NotCurrentRound otherwise):
+    /// candidate indices from most to least preferred, a full order.
+    function vote(uint256 round, uint8[] calldata ranking) external;
 
     /// @notice After the voting period: the top m eligible candidates by Borda score times the
-    /// frozen (1 - R_bw) sit; aborts the round if fewer than m candidates are eligible (still
-    /// electors of the round, frozen R_bw < 1). Then the round's deferred reports count.
+    /// frozen (1 - R_bw) sit; aborts the round if no ballot was cast (RoundAborted with eligible 0)
+    /// or fewer than m candidates are eligible (still electors of the round, frozen R_bw < 1). Then the round's deferred reports count.
     function elect() external;
 
     /// @notice Reports misbehaviour of type `behaviour` (0 block detection, 1 communication,
@@ -293,6 +321,9 @@ interface IAuthorityElection {
 
     /// @notice The Borda scores f_i of `round`'s candidates (unweighted column sums).
     function tally(uint256 round) external view returns (uint256[] memory);
+
+    /// @notice Whether `member` stands in `round` (accepted being nominated).
+    function isStanding(uint256 round, address member) external view returns (bool);
 
     /// @notice Whether `member` has nominated / voted in `round`.
     function hasNominated(uint256 round, address member) external view returns (bool);

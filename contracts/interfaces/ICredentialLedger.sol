@@ -26,7 +26,9 @@ pragma solidity 0.8.30;
 /// person for the whole deployment; its approval enrols her account in the election under e
 /// (`enrolElector`), which refuses a second account under a held e, and the approval then fails
 /// and changes nothing. A registration with e = 0 grants access only and adds no elector.
-/// A pending proposal expires after PENDING_TTL and can be cancelled by the user or the operator.
+/// A pending proposal expires after PENDING_TTL or after the deadline its user signed, whichever comes
+/// first (s23-rtm F5: her deadline bounds the grant and her enrolment as an elector, not only the
+/// proposal), and can be cancelled by the user or the operator.
 /// Revoking a user's last approved registration that carries e removes the user from the
 /// election's members (which frees e).
 /// Service discovery (issue 19): each authority of a place announces the endpoint of its service
@@ -58,6 +60,8 @@ interface ICredentialLedger {
         uint64 index;
         bytes32 link;
         uint40 proposedAt;
+        /// @dev the deadline the user signed: no approval grants it after (s23-rtm F5)
+        uint40 consentDeadline;
         bytes32 nullifier;
         /// @dev the election nullifier e (zero: access only, no elector)
         bytes32 electorNullifier;
@@ -118,7 +122,8 @@ interface ICredentialLedger {
     /// access only
     /// @param session the registration session, signed by the user
     /// @param deadline the last second (unix, block time) at which the user's consent may be
-    /// proposed, signed by her: later, ConsentExpired; beyond this block + CONSENT_TTL,
+    /// proposed, and the last at which the registration may be approved and granted, signed by
+    /// her: later, ConsentExpired (and `approve` Expired); beyond this block + CONSENT_TTL,
     /// ConsentDeadlineTooFar (nothing is recorded either way)
     /// @param signature the user's EIP-712 `Registration` signature (or an ERC-1271 answer)
     function propose(

@@ -21,6 +21,11 @@ contract AuthorityElection is IAuthorityElection, AccessControl {
     bytes32 public constant ARBITER_ROLE = keccak256("ARBITER_ROLE");
     /// @notice Most nominees in one round (closeNomination's gas grows with nominees x 2m).
     uint256 public constant MAX_NOMINEES = 128;
+    /// @notice Shortest nomination or voting period (s23-rtm F4: a zero period leaves a stage
+    /// nobody can act in).
+    uint256 public constant MIN_PERIOD = 10 minutes;
+    /// @notice Longest nomination or voting period (a longer one freezes the sitting authorities).
+    uint256 public constant MAX_PERIOD = 90 days;
     /// @dev the layout of a person's record word (`_records`)
     uint256 private constant _LANE = 0xffff;
     uint256 private constant _DEFERRED_SHIFT = 64;
@@ -61,6 +66,8 @@ contract AuthorityElection is IAuthorityElection, AccessControl {
     /// @dev one account per person (h11-red2 M1): the holder of each election nullifier, and back
     mapping(bytes32 electorNullifier => address member) private _electorOf;
     mapping(address member => bytes32 electorNullifier) private _electorNullifierOf;
+    /// @dev the electors who stand in a round: accepted being nominated in it (s23-rtm F3)
+    mapping(uint256 id => mapping(address member => bool)) private _standing;
 
     /// @param admin the operator (admin, REGISTRAR_ROLE, ARBITER_ROLE)
     /// @param p the parameters
@@ -76,9 +83,20 @@ contract AuthorityElection is IAuthorityElection, AccessControl {
             p.reportQuorum > p.seats ||
             genesis.length < p.reportQuorum ||
             genesis.length > p.seats ||
-            genesisNullifiers.length != genesis.length
+            genesisNullifiers.length != genesis.length ||
+            p.nominationPeriod < MIN_PERIOD ||
+            p.nominationPeriod > MAX_PERIOD ||
+            p.votingPeriod < MIN_PERIOD ||
+            p.votingPeriod > MAX_PERIOD
         ) revert AuthorityElection__InvalidParams();
-        for (uint256 f; f < BordaCount.BEHAVIOURS; ++f) if (p.caps[f] == 0) revert AuthorityElection__InvalidParams();
+        // caps A_f > 0 (Eq. 1 divides by them); weights W_f at most 1 each (more adds nothing but
+        // overflow room) and not all 0 (else no report ever makes anyone ineligible) (s23-rtm F4)
+        uint256 weightSum;
+        for (uint256 f; f < BordaCount.BEHAVIOURS; ++f) {
+            if (p.caps[f] == 0 || p.weights[f] > BordaCount.WAD) revert AuthorityElection__InvalidParams();
+            weightSum += p.weights[f];
+        }
+        if (weightSum == 0) revert AuthorityElection__InvalidParams();
         _params = p;
         _grantRole(DEFAULT_ADMIN_ROLE, admin);
         _grantRole(REGISTRAR_ROLE, admin);
@@ -137,23 +155,40 @@ contract AuthorityElection is IAuthorityElection, AccessControl {
         Round storage r = _rounds[id];
         r.stage = Stage.Nomination;
         r.nominationEnd = uint40(block.timestamp + _params.nominationPeriod);
+        // the earliest the vote can end: closeNomination sets it to a full period from its own block
         r.votingEnd = uint40(uint256(r.nominationEnd) + _params.votingPeriod);
-        // Fixed before any nomination exists, so no nominator can aim a tie at it.
+        // The seeds' commitments, fixed before any nomination or ballot exists; every nomination
+        // (resp. ballot) is mixed into them, so the seed a tie-break reads is known only once the
+        // last input is in, and no single call, least of all closeNomination or elect, fixes it
+        // (s23-rtm F1; docs/specs/mssa.md §1.4).
         r.nominationSeed = keccak256(abi.encode(block.prevrandao, address(this), id, Stage.Nomination));
+        r.electionSeed = keccak256(abi.encode(block.prevrandao, address(this), id, Stage.Voting));
         emit RoundOpened(id, r.nominationEnd, r.votingEnd);
     }
 
     /// @inheritdoc IAuthorityElection
-    function nominate(address nominee) external {
-        uint256 id = _current;
-        Round storage r = _rounds[id];
-        if (r.stage != Stage.Nomination) revert AuthorityElection__WrongStage(id, r.stage);
-        if (block.timestamp >= r.nominationEnd) revert AuthorityElection__TooLate(id, r.nominationEnd);
+    function stand(uint256 id) external {
+        _nominationStage(id);
+        if (!isElector(id, msg.sender)) revert AuthorityElection__NotElector(id, msg.sender);
+        if (_standing[id][msg.sender]) return;
+        _standing[id][msg.sender] = true;
+        emit Standing(id, msg.sender);
+    }
+
+    /// @inheritdoc IAuthorityElection
+    function nominate(uint256 id, address nominee) external {
+        Round storage r = _nominationStage(id);
         if (!isElector(id, msg.sender)) revert AuthorityElection__NotElector(id, msg.sender);
         if (!isElector(id, nominee)) revert AuthorityElection__NotElector(id, nominee);
         if (_nominated[id][msg.sender]) revert AuthorityElection__AlreadyNominated(id, msg.sender);
         uint256 ratio = _ratio(nominee);
         if (ratio >= BordaCount.WAD) revert AuthorityElection__Ineligible(nominee, ratio);
+        // only a nominee who accepted stands (s23-rtm F3); nominating oneself is accepting
+        if (!_standing[id][nominee]) {
+            if (nominee != msg.sender) revert AuthorityElection__NotStanding(id, nominee);
+            _standing[id][nominee] = true;
+            emit Standing(id, nominee);
+        }
         if (_nominations[id][nominee] == 0) {
             if (r.nominees.length == MAX_NOMINEES) _evictWeakest(id, r, nominee, BordaCount.weigh(1, ratio));
             r.nominees.push(nominee);
@@ -161,6 +196,7 @@ contract AuthorityElection is IAuthorityElection, AccessControl {
         _nominated[id][msg.sender] = true;
         ++_nominations[id][nominee];
         _nominators[id][nominee].push(msg.sender);
+        r.nominationSeed ^= keccak256(abi.encode(msg.sender, nominee));
         emit Nominated(id, msg.sender, nominee);
     }
 
@@ -196,15 +232,17 @@ contract AuthorityElection is IAuthorityElection, AccessControl {
             r.candidates.push(nominees[order[i]]);
             r.candidateRatios.push(ratios[order[i]]);
         }
-        // Fixed before any ballot exists.
-        r.electionSeed = keccak256(abi.encode(block.prevrandao, address(this), id, Stage.Voting));
+        // A full voting period from the actual close, whoever closes and whenever (s23-rtm F1).
+        uint40 votingEnd = uint40(block.timestamp + _params.votingPeriod);
+        r.votingEnd = votingEnd;
         r.stage = Stage.Voting;
         emit CandidatesSelected(id, r.candidates, top);
+        emit VotingOpened(id, votingEnd);
     }
 
     /// @inheritdoc IAuthorityElection
-    function vote(uint8[] calldata ranking) external {
-        uint256 id = _current;
+    function vote(uint256 id, uint8[] calldata ranking) external {
+        if (id != _current) revert AuthorityElection__NotCurrentRound(id, _current);
         Round storage r = _rounds[id];
         if (r.stage != Stage.Voting) revert AuthorityElection__WrongStage(id, r.stage);
         if (block.timestamp >= r.votingEnd) revert AuthorityElection__TooLate(id, r.votingEnd);
@@ -217,6 +255,8 @@ contract AuthorityElection is IAuthorityElection, AccessControl {
             for (uint256 w; w < delta.length; ++w) t[w] += delta[w];
             ++r.ballots;
         }
+        // mixed in whatever the order of the ballots (XOR), so whoever orders them cannot choose it
+        r.electionSeed ^= keccak256(abi.encode(msg.sender, ranking));
         _voted[id][msg.sender] = true;
         emit BallotCast(id, msg.sender);
     }
@@ -227,6 +267,12 @@ contract AuthorityElection is IAuthorityElection, AccessControl {
         Round storage r = _rounds[id];
         if (r.stage != Stage.Voting) revert AuthorityElection__WrongStage(id, r.stage);
         if (block.timestamp < r.votingEnd) revert AuthorityElection__TooEarly(id, r.votingEnd);
+        // No ballot, no outcome: the seats would go to the tie-break alone (s23-rtm F1).
+        if (r.ballots == 0) {
+            r.stage = Stage.Aborted;
+            emit RoundAborted(id, Stage.Voting, 0);
+            return;
+        }
         address[] memory cands = r.candidates;
         uint256[] memory ratios = r.candidateRatios;
         uint256 n = cands.length;
@@ -272,7 +318,8 @@ contract AuthorityElection is IAuthorityElection, AccessControl {
         // every member holds an election nullifier (s20 F5), and a former account of a person stays
         // reportable: the report reaches the person's record, which her next account inherits (s20 F2)
         if (_personOf[node] == bytes32(0)) revert AuthorityElection__NotMember(node);
-        if (node == msg.sender) revert AuthorityElection__SelfReport(node);
+        // a person reports none of her accounts, former ones included (s23-rtm F6: persons, not accounts)
+        if (node == msg.sender || _personOf[node] == _personOf[msg.sender]) revert AuthorityElection__SelfReport(node);
         // keyed on (node, behaviour, evidence): a report about another node cannot occupy the id of
         // a report about this one (h7-audit finding M1)
         id = reportIdOf(node, behaviour, evidence);
@@ -287,12 +334,14 @@ contract AuthorityElection is IAuthorityElection, AccessControl {
             return id;
         }
         if (!isAuthority(msg.sender)) revert AuthorityElection__NotAuthority(msg.sender);
-        // A nominee of the open round may not help punish a rival of that round.
-        Round storage cur = _rounds[_current];
+        // A nominee of the open round may not help punish a rival of that round: the rival is a
+        // person, reached through any account she held (s23-rtm F6), and a nominee is one who
+        // accepted (s23-rtm F3: nobody is silenced by being nominated).
+        Stage st = _rounds[_current].stage;
         if (
-            (cur.stage == Stage.Nomination || cur.stage == Stage.Voting) &&
-            _nominations[_current][msg.sender] != 0 &&
-            _nominations[_current][node] != 0
+            (st == Stage.Nomination || st == Stage.Voting) &&
+            _isNomineePerson(_current, msg.sender) &&
+            _isNomineePerson(_current, node)
         ) revert AuthorityElection__ConflictOfInterest(msg.sender, node);
         uint16 n = rp.attestations;
         mapping(uint256 => address) storage attesters = _attesters[id];
@@ -454,7 +503,29 @@ contract AuthorityElection is IAuthorityElection, AccessControl {
         return _voted[id][member];
     }
 
+    /// @inheritdoc IAuthorityElection
+    function isStanding(uint256 id, address member) external view returns (bool) {
+        return _standing[id][member];
+    }
+
     // ---------------------------------------------------------------- internals
+
+    /// @dev Round `id`, which must be the current one, in its nomination stage and before its end.
+    function _nominationStage(uint256 id) private view returns (Round storage r) {
+        if (id != _current) revert AuthorityElection__NotCurrentRound(id, _current);
+        r = _rounds[id];
+        if (r.stage != Stage.Nomination) revert AuthorityElection__WrongStage(id, r.stage);
+        if (block.timestamp >= r.nominationEnd) revert AuthorityElection__TooLate(id, r.nominationEnd);
+    }
+
+    /// @dev Whether the person behind `account` (the account itself, or the account that holds
+    /// now the election nullifier it last held) is a nominee of round `id`: nominated, and
+    /// standing, since nominations go only to those who stand.
+    function _isNomineePerson(uint256 id, address account) private view returns (bool) {
+        if (_nominations[id][account] != 0) return true;
+        address holder = _electorOf[_personOf[account]];
+        return holder != address(0) && holder != account && _nominations[id][holder] != 0;
+    }
 
     /// @dev Enrols `member` as the elector of the person behind `e` (one account per e, one e per
     /// account; a no-op for a member that holds it): the one way in, for genesis and the registrar.

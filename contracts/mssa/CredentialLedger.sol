@@ -133,7 +133,7 @@ contract CredentialLedger is ICredentialLedger, AccessControl, EIP712 {
         r.user = user;
         r.commitment = commitment;
         r.status = Status.Pending;
-        r.proposedAt = uint40(block.timestamp);
+        (r.proposedAt, r.consentDeadline) = (uint40(block.timestamp), uint40(deadline)); // deadline: checked above
         r.nullifier = nullifier;
         r.electorNullifier = electorNullifier;
         _latest[user][placeId] = id;
@@ -147,7 +147,7 @@ contract CredentialLedger is ICredentialLedger, AccessControl, EIP712 {
         if (r.status == Status.None) revert CredentialLedger__UnknownRegistration(id);
         _checkApprover(r.place);
         if (r.status != Status.Pending) revert CredentialLedger__NotPending(id);
-        uint256 expiry = uint256(r.proposedAt) + PENDING_TTL;
+        uint256 expiry = _expiry(r);
         if (block.timestamp >= expiry) revert CredentialLedger__Expired(id, expiry);
         _approve(id, r);
     }
@@ -302,7 +302,17 @@ contract CredentialLedger is ICredentialLedger, AccessControl, EIP712 {
     function _live(bytes32 id) private view returns (bool) {
         Registration storage r = _registrations[id];
         if (r.status == Status.Approved) return true;
-        return r.status == Status.Pending && block.timestamp < uint256(r.proposedAt) + PENDING_TTL;
+        return r.status == Status.Pending && block.timestamp < _expiry(r);
+    }
+
+    /// @dev The first second at which pending `r` can no longer be approved: PENDING_TTL after its
+    /// proposal, or the second after the deadline its user signed, whichever comes first (s23-rtm
+    /// F5: her deadline bounds the grant, not only the proposal; at the deadline is in time, as
+    /// for `propose`)
+    function _expiry(Registration storage r) private view returns (uint256) {
+        uint256 ttl = uint256(r.proposedAt) + PENDING_TTL;
+        uint256 signed = uint256(r.consentDeadline) + 1;
+        return signed < ttl ? signed : ttl;
     }
 
     function _withdrawConsents(address user, bytes32 placeId) private {

@@ -122,8 +122,10 @@ export function bordaScores(ballots: readonly (readonly number[])[], n: number):
 export type Ranked = { id: string; score: bigint; ratio: bigint };
 
 /**
- * The contract's tie key: keccak256(abi.encode(seed, id)) as a number. The round's seeds come from
- * `block.prevrandao` (`Round.nominationSeed` for the candidate cut, `electionSeed` for the seats).
+ * The contract's tie key: keccak256(abi.encode(seed, id)) as a number. The round's seeds are a
+ * commitment from `block.prevrandao` at openRound XOR the hash of each nomination
+ * (`Round.nominationSeed`, for the candidate cut) or ballot (`electionSeed`, for the seats):
+ * docs/specs/mssa.md §1.4.
  * @param seed - 32-byte hex
  * @param id - an address
  */

@@ -80,14 +80,16 @@ export async function runElection(a: {
   await send(el.connect(a.voters[0]).openRound());
   const round = await el.currentRound();
   const nominees = a.voters.slice(0, seats + 1);
-  for (const [i, v] of a.voters.entries()) await send(el.connect(v).nominate(nominees[i % nominees.length].address));
+  // the nominees stand first (s23-rtm F3: only a member who stands can be nominated)
+  for (const v of nominees) await send(el.connect(v).stand(round));
+  for (const [i, v] of a.voters.entries()) await send(el.connect(v).nominate(round, nominees[i % nominees.length].address));
   await a.advance(Number(params.nominationPeriod) + 1);
   await send(el.connect(a.voters[0]).closeNomination());
   const r = await el.round(round);
   if (Number(r.stage) !== 2) throw new Error(`runElection: round ${round} did not reach voting (stage ${r.stage})`);
   const candidates = [...r.candidates];
   const ranking = candidates.map((_, i) => i);
-  for (const v of a.voters) await send(el.connect(v).vote(ranking));
+  for (const v of a.voters) await send(el.connect(v).vote(round, ranking));
   await a.advance(Number(params.votingPeriod) + 1);
   await send(el.connect(a.voters[0]).elect());
   if (Number((await el.round(round)).stage) !== 3) throw new Error(`runElection: round ${round} was not elected`);

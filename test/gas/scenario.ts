@@ -280,10 +280,13 @@ async function scenario(): Promise<GasSnapshot> {
     [9, 5],
     [10, 6],
   ];
+  // the nominees stand first (s23-rtm F3)
+  for (const nominee of new Set(nominations.map(([, n]) => n)))
+    await send(nominee === nominations[0][1] ? "AuthorityElection.stand" : undefined, () => election.connect(s[nominee]).stand(1));
   for (const [i, [by, nominee]] of nominations.entries())
     await send(
       i === 0 ? "AuthorityElection.nominate (new nominee)" : i === 5 ? "AuthorityElection.nominate (existing nominee)" : undefined,
-      () => election.connect(s[by]).nominate(s[nominee].address),
+      () => election.connect(s[by]).nominate(1, s[nominee].address),
     );
   wait(EP.nominationPeriod);
   await send("AuthorityElection.closeNomination (5 nominees)", () => election.closeNomination());
@@ -291,7 +294,7 @@ async function scenario(): Promise<GasSnapshot> {
   const ranking = Array.from({ length: candidates }, (_, i) => i);
   for (const [i, by] of [4, 5, 6, 7, 8, 9, 10].entries())
     await send(i === 0 ? "AuthorityElection.vote (first ballot)" : i === 1 ? "AuthorityElection.vote (later ballot)" : undefined, () =>
-      election.connect(s[by]).vote(i % 2 ? [...ranking].reverse() : ranking),
+      election.connect(s[by]).vote(1n, i % 2 ? [...ranking].reverse() : ranking),
     );
   wait(EP.votingPeriod);
   await send("AuthorityElection.elect", () => election.elect());
@@ -310,7 +313,8 @@ async function scenario(): Promise<GasSnapshot> {
   // A report about a nominee of the open round counts from the round's end (s20-redm F1): round 2
   // opens, member 9 (reported above) is nominated, and the detector's report about it waits.
   await send(undefined, () => election.openRound());
-  await send(undefined, () => election.connect(s[4]).nominate(s[9].address));
+  await send(undefined, () => election.connect(s[9]).stand(2));
+  await send(undefined, () => election.connect(s[4]).nominate(2, s[9].address));
   await send("AuthorityElection.report (detector, deferred: about a nominee)", () =>
     election.connect(s[TRUST_ROLE_SIGNERS.detector]).report(s[9].address, 0, fixed("evidence-mssa-3")),
   );

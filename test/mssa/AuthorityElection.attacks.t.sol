@@ -11,14 +11,17 @@ import {IAuthorityElection} from "../../contracts/interfaces/IAuthorityElection.
 contract AuthorityElectionAttacksTest is ElectionFixture {
     /// Round 1 with candidates A, B and voters 6..9, one nomination each; voting open.
     function _toVoting() internal returns (address[] memory cands) {
-        e.openRound();
+        rnd = e.openRound();
+        _stand(A);
         vm.prank(v[0]);
-        e.nominate(A);
+        e.nominate(rnd, A);
+        _stand(B);
         vm.prank(v[1]);
-        e.nominate(B);
+        e.nominate(rnd, B);
         for (uint256 i = 2; i < 6; ++i) {
+            _stand(v[i + 4]);
             vm.prank(v[i]);
-            e.nominate(v[i + 4]);
+            e.nominate(rnd, v[i + 4]);
         }
         vm.warp(block.timestamp + PERIOD);
         e.closeNomination();
@@ -39,7 +42,7 @@ contract AuthorityElectionAttacksTest is ElectionFixture {
         ranking[5] = _index(cands, B);
         for (uint256 i; i < 10; ++i) {
             vm.prank(v[i]);
-            e.vote(ranking);
+            e.vote(rnd, ranking);
         }
     }
 
@@ -132,14 +135,15 @@ contract AuthorityElectionAttacksTest is ElectionFixture {
 
     /// A nomination stage that ends with too few nominees aborts the round; the next one opens.
     function test_aNominationStageWithTooFewNomineesAbortsAndTheNextRoundOpens() public {
-        e.openRound();
+        rnd = e.openRound();
+        _stand(v[1]);
         vm.prank(v[0]);
-        e.nominate(v[1]); // one nominee, m = 3
+        e.nominate(rnd, v[1]); // one nominee, m = 3
         vm.warp(block.timestamp + PERIOD);
         e.closeNomination();
         assertEq(uint256(e.round(1).stage), uint256(IAuthorityElection.Stage.Aborted), "aborted");
         assertEq(e.sittingRound(), 0, "the genesis authorities stay");
-        assertEq(e.openRound(), 2, "round 2 opens");
+        assertEq(rnd = e.openRound(), 2, "round 2 opens");
     }
 
     /// A vote whose candidates fall to fewer than m eligible (ratio 1, or removed) aborts.
@@ -153,7 +157,7 @@ contract AuthorityElectionAttacksTest is ElectionFixture {
         e.elect();
         assertEq(uint256(e.round(1).stage), uint256(IAuthorityElection.Stage.Aborted), "aborted");
         assertEq(e.sittingRound(), 0, "the genesis authorities stay");
-        e.openRound();
+        rnd = e.openRound();
     }
 
     // ------------------------------------------------------------------ finding 4
@@ -161,16 +165,16 @@ contract AuthorityElectionAttacksTest is ElectionFixture {
     /// The registrar enrols a member in the middle of a round: it neither nominates, is nominated,
     /// nor votes in that round, and does in the next.
     function test_aMemberEnrolledMidRoundDoesNotTakePartInIt() public {
-        e.openRound();
+        rnd = e.openRound();
         address late = address(0x1A7E);
         vm.prank(ADMIN);
         e.enrolElector(late, personOf(late));
         vm.prank(late);
         vm.expectRevert(abi.encodeWithSelector(IAuthorityElection.AuthorityElection__NotElector.selector, 1, late));
-        e.nominate(v[0]);
+        e.nominate(rnd, v[0]);
         vm.prank(v[0]);
         vm.expectRevert(abi.encodeWithSelector(IAuthorityElection.AuthorityElection__NotElector.selector, 1, late));
-        e.nominate(late);
+        e.nominate(rnd, late);
         assertTrue(!e.isElector(1, late), "not an elector of round 1");
         assertTrue(e.isElector(2, late), "an elector of round 2");
     }
@@ -185,7 +189,7 @@ contract AuthorityElectionAttacksTest is ElectionFixture {
         for (uint256 i; i < cands.length; ++i) ranking[i] = uint8(i);
         vm.prank(late);
         vm.expectRevert(abi.encodeWithSelector(IAuthorityElection.AuthorityElection__NotElector.selector, 1, late));
-        e.vote(ranking);
+        e.vote(rnd, ranking);
     }
 
     // ------------------------------------------------------------------ finding 9
@@ -196,17 +200,20 @@ contract AuthorityElectionAttacksTest is ElectionFixture {
     /// `IncumbentsAbortTheVote.t.sol` tests them.)
     function test_ratioOneExcludesFromTheSeatAndFromAuthority() public {
         _ruin(v[6]); // before the round: it counts at once
-        e.openRound();
+        rnd = e.openRound();
         vm.prank(v[0]);
         vm.expectRevert(abi.encodeWithSelector(IAuthorityElection.AuthorityElection__Ineligible.selector, v[6], 1e18));
-        e.nominate(v[6]);
+        e.nominate(rnd, v[6]);
+        _stand(A);
         vm.prank(v[0]);
-        e.nominate(A);
+        e.nominate(rnd, A);
+        _stand(B);
         vm.prank(v[1]);
-        e.nominate(B);
+        e.nominate(rnd, B);
         for (uint256 i = 2; i < 6; ++i) {
+            _stand(v[i + 4 == 6 ? 1 : i + 4]);
             vm.prank(v[i]);
-            e.nominate(v[i + 4 == 6 ? 1 : i + 4]);
+            e.nominate(rnd, v[i + 4 == 6 ? 1 : i + 4]);
         }
         vm.warp(e.round(1).nominationEnd);
         e.closeNomination();
@@ -216,7 +223,7 @@ contract AuthorityElectionAttacksTest is ElectionFixture {
         for (uint256 i; i < cands.length; ++i) ranking[i] = uint8(i);
         for (uint256 i; i < 10; ++i) {
             vm.prank(v[i]);
-            e.vote(ranking);
+            e.vote(rnd, ranking);
         }
         vm.warp(e.round(1).votingEnd);
         e.elect();
@@ -309,37 +316,30 @@ contract AuthorityElectionAttacksTest is ElectionFixture {
     // ------------------------------------------------------------------ finding 13
 
     /// Two nominees tie for the last candidate place: the one with the lower address does not win
-    /// by rule; the order is keccak(seed, address) with a seed fixed from prevrandao at openRound.
+    /// by rule; the order is keccak(seed, address) with the seed openRound's commitment (from
+    /// prevrandao) XOR each nomination's keccak(nominator, nominee) (s23-rtm F1).
     function test_tiesFollowTheRoundSeedNotTheAddress() public {
         address low = v[2];
         address high = v[3];
+        // five nominees with two nominations, then low and high with one each: one place left
+        address[12] memory by = [v[0], v[2], v[4], v[6], v[8], v[1], v[3], v[5], v[7], v[9], A, B];
+        address[12] memory to = [A, B, C, v[7], v[8], A, B, C, v[7], low, high, v[8]];
+        bytes32 mixed;
+        for (uint256 i; i < 12; ++i) mixed ^= keccak256(abi.encode(by[i], to[i]));
         // pick a prevrandao under which the higher address wins the tie
         uint256 pr;
         for (; ; ++pr) {
-            bytes32 seed = keccak256(abi.encode(pr, address(e), uint256(1), IAuthorityElection.Stage.Nomination));
+            bytes32 seed =
+                keccak256(abi.encode(pr, address(e), uint256(1), IAuthorityElection.Stage.Nomination)) ^ mixed;
             if (uint256(keccak256(abi.encode(seed, high))) < uint256(keccak256(abi.encode(seed, low)))) break;
         }
         vm.prevrandao(bytes32(pr));
-        e.openRound();
-        // five nominees with two nominations, then low and high with one each: one place left
-        for (uint256 i; i < 5; ++i) {
-            vm.prank(v[2 * i]);
-            e.nominate(i < 3 ? [A, B, C][i] : v[4 + i]);
+        rnd = e.openRound();
+        for (uint256 i; i < 12; ++i) {
+            _stand(to[i]);
+            vm.prank(by[i]);
+            e.nominate(rnd, to[i]);
         }
-        vm.prank(v[1]);
-        e.nominate(A);
-        vm.prank(v[3]);
-        e.nominate(B);
-        vm.prank(v[5]);
-        e.nominate(C);
-        vm.prank(v[7]);
-        e.nominate(v[7]);
-        vm.prank(v[9]);
-        e.nominate(low);
-        vm.prank(A);
-        e.nominate(high);
-        vm.prank(B);
-        e.nominate(v[8]);
         vm.warp(block.timestamp + PERIOD);
         e.closeNomination();
         address[] memory cands = e.round(1).candidates;
@@ -377,7 +377,7 @@ contract AuthorityElectionAttacksTest is ElectionFixture {
         for (uint256 i; i < 128; ++i) {
             address a = address(uint160(0x10000 + i));
             vm.prank(a);
-            big.nominate(a);
+            big.nominate(1, a);
         }
         vm.warp(block.timestamp + PERIOD);
         uint256 g = gasleft();
@@ -401,14 +401,17 @@ contract AuthorityElectionAttacksTest is ElectionFixture {
     /// only answer to a candidate found out mid-round, is undone within the voting period.
     /// Fixed: `elect`, `closeNomination` and `_evictWeakest` test `isElector(id, c)`, not membership.
     function test_aCandidateRemovedAndEnrolledAgainMidRoundIsNotSeated() public {
-        e.openRound();
+        rnd = e.openRound();
+        _stand(A);
         vm.prank(v[0]);
-        e.nominate(A);
+        e.nominate(rnd, A);
+        _stand(B);
         vm.prank(v[1]);
-        e.nominate(B);
+        e.nominate(rnd, B);
         for (uint256 i = 2; i < 6; ++i) {
+            _stand(v[i + 4]);
             vm.prank(v[i]);
-            e.nominate(v[i + 4]);
+            e.nominate(rnd, v[i + 4]);
         }
         vm.warp(e.round(1).nominationEnd);
         e.closeNomination();
@@ -421,7 +424,7 @@ contract AuthorityElectionAttacksTest is ElectionFixture {
         ranking[5] = _index(cands, B);
         for (uint256 i; i < 10; ++i) {
             vm.prank(v[i]);
-            e.vote(ranking);
+            e.vote(rnd, ranking);
         }
         // v[6] is found out and removed (its registration revoked), then registers again
         vm.startPrank(ADMIN);
@@ -450,11 +453,13 @@ contract AuthorityElectionAttacksTest is ElectionFixture {
     /// Fixed: `elect` weighs each candidate with min(frozen ratio, ratio now): reports made during the
     /// vote still cannot lower it, dismissals reach it.
     function test_reportsDismissedBeforeElectDoNotKeepTheFavouriteOut() public {
-        e.openRound();
+        rnd = e.openRound();
+        _stand(A);
         vm.prank(v[0]);
-        e.nominate(A);
+        e.nominate(rnd, A);
+        _stand(B);
         vm.prank(v[1]);
-        e.nominate(B);
+        e.nominate(rnd, B);
         // A and B, nominees and the report quorum, frame v[6] before its nomination: 5 f_d + 3 m_b
         bytes32[] memory ids = new bytes32[](8);
         for (uint256 i; i < 8; ++i) {
@@ -468,8 +473,9 @@ contract AuthorityElectionAttacksTest is ElectionFixture {
         (, uint256 framed) = e.misbehaviour(v[6]);
         assertEq(framed, 7e17, "set-up: R = 0.7, no ConflictOfInterest");
         for (uint256 i = 2; i < 6; ++i) {
+            _stand(v[i + 4]);
             vm.prank(v[i]);
-            e.nominate(v[i + 4]);
+            e.nominate(rnd, v[i + 4]);
         }
         vm.warp(e.round(1).nominationEnd);
         e.closeNomination();
@@ -490,7 +496,7 @@ contract AuthorityElectionAttacksTest is ElectionFixture {
         ranking[5] = _index(cands, B);
         for (uint256 i; i < 10; ++i) {
             vm.prank(v[i]);
-            e.vote(ranking);
+            e.vote(rnd, ranking);
         }
         vm.warp(e.round(1).votingEnd);
         e.elect();

@@ -19,8 +19,8 @@ contract AuthorityElectionHandler is Test {
 
     uint8 public constant SEATS = 2;
     uint8 public constant QUORUM = 2;
-    uint32 public constant NOMINATION = 100;
-    uint32 public constant VOTING = 100;
+    uint32 public constant NOMINATION = 600;
+    uint32 public constant VOTING = 600;
     uint256 public constant ACTORS = 8;
 
     address public constant ADMIN = address(0xAD);
@@ -236,6 +236,12 @@ contract AuthorityElectionHandler is Test {
                 abi.encode(block.prevrandao, address(election), id, IAuthorityElection.Stage.Nomination)
             );
             if (election.round(id).nominationSeed != ghostNominationSeed[id]) _violate(ELECTION, "nomination seed");
+            // the election seed's commitment, fixed here (s23-rtm F1)
+            ghostElectionSeed[id] = keccak256(
+                abi.encode(block.prevrandao, address(election), id, IAuthorityElection.Stage.Voting)
+            );
+            if (election.round(id).electionSeed != ghostElectionSeed[id])
+                _violate(ELECTION, "election seed commitment");
             ghostStage = IAuthorityElection.Stage.Nomination;
             nominationEnd = time + NOMINATION;
             votingEnd = nominationEnd + VOTING;
@@ -255,15 +261,27 @@ contract AuthorityElectionHandler is Test {
         if (nomineeSeed % 4 != 0) nominee = _freshNominee(nomineeSeed, r, nominee);
         bool open = ghostStage == IAuthorityElection.Stage.Nomination && time < nominationEnd;
         bool eligible = _ratio(nominee) < BordaCount.WAD;
+        // the nominee accepts first (s23-rtm F3), but one time in eight she has not: then only a
+        // self-nomination goes through; one time in eight the nomination names another round (F2)
+        bool standing = nomineeSeed % 8 != 3 || election.isStanding(r, nominee) || nominee == caller;
+        if (nomineeSeed % 8 != 3) {
+            vm.prank(nominee);
+            try election.stand(r) {} catch {}
+        }
+        uint256 named = nomineeSeed % 8 == 5 ? r + 1 : r;
+        open = open && named == r && standing;
         vm.prank(caller);
-        try election.nominate(nominee) {
+        try election.nominate(named, nominee) {
             ++calls["nominate"];
             if (!open) _violate(STAGE, "nomination outside the nomination stage");
             if (!_elector(r, caller)) _violate(MEMBERS_ONLY, "nomination by a non-elector");
             if (!_elector(r, nominee)) _violate(MEMBERS_ONLY, "nomination of a non-elector");
             if (ghostNominated[r][caller]) _violate(DOUBLE, "second nomination");
             if (!eligible) _violate(ELECTION, "nomination of an ineligible node");
+            if (named != r) _violate(ELECTION, "a nomination counted in a round it does not name");
+            if (!standing) _violate(ELECTION, "a nomination of a member who does not stand");
             ghostNominated[r][caller] = true;
+            ghostNominationSeed[r] ^= keccak256(abi.encode(caller, nominee));
             if (ghostNominations[r][nominee]++ == 0) _ghostNominees[r].push(nominee);
             ++ghostNominationTotal[r];
         } catch {
@@ -301,10 +319,11 @@ contract AuthorityElectionHandler is Test {
                 _violate(ELECTION, "candidates are not the top 2m by Eq. 2");
             if (keccak256(abi.encode(ratios)) != keccak256(abi.encode(got.candidateRatios)))
                 _violate(ELECTION, "candidate ratios not frozen at the close");
-            ghostElectionSeed[r] = keccak256(
-                abi.encode(block.prevrandao, address(election), r, IAuthorityElection.Stage.Voting)
-            );
-            if (got.electionSeed != ghostElectionSeed[r]) _violate(ELECTION, "election seed");
+            // closing neither chooses the seed nor shortens the vote (s23-rtm F1)
+            if (got.electionSeed != ghostElectionSeed[r])
+                _violate(ELECTION, "closeNomination changed the election seed");
+            votingEnd = time + VOTING;
+            if (got.votingEnd != votingEnd) _violate(STAGE, "the vote is not a full period from the close");
             _ghostCandidates[r] = expected;
             _ghostFrozen[r] = ratios;
             ghostStage = IAuthorityElection.Stage.Voting;
@@ -322,16 +341,19 @@ contract AuthorityElectionHandler is Test {
         if (ghostStage != IAuthorityElection.Stage.Voting) n = 1 + (rankingSeed % 6);
         uint8[] memory ranking = _malformed(_permutation(rankingSeed, n), malform, rankingSeed);
         bool valid = _isPermutation(ranking, n);
-        bool open = ghostStage == IAuthorityElection.Stage.Voting && time < votingEnd;
+        uint256 named = rankingSeed % 8 == 5 ? r + 1 : (rankingSeed % 8 == 6 && r > 0 ? r - 1 : r);
+        bool open = ghostStage == IAuthorityElection.Stage.Voting && time < votingEnd && named == r;
         vm.prank(caller);
-        try election.vote(ranking) {
+        try election.vote(named, ranking) {
             ++calls["vote"];
+            if (named != r) _violate(BALLOT, "a ballot counted in a round it does not name");
             if (!open) _violate(STAGE, "ballot outside the voting stage");
             if (!_elector(r, caller)) _violate(MEMBERS_ONLY, "ballot by a non-elector");
             if (ghostVoted[r][caller]) _violate(DOUBLE, "second ballot");
             if (!valid) _violate(BALLOT, "malformed ballot accepted");
             ghostVoted[r][caller] = true;
             ++ghostBallots[r];
+            ghostElectionSeed[r] ^= keccak256(abi.encode(caller, ranking));
             if (valid) {
                 uint256[] memory f = _pairwisePoints(ranking, n);
                 for (uint256 i; i < n; ++i) ghostTally[r][i] += f[i];
@@ -351,13 +373,15 @@ contract AuthorityElectionHandler is Test {
         }
         bool ok = ghostStage == IAuthorityElection.Stage.Voting && time >= votingEnd;
         (address[] memory expected, bool aborts) = _referenceWinners(r);
+        // no ballot, no outcome (s23-rtm F1)
+        if (ghostBallots[r] == 0) aborts = true;
         try election.elect() {
             ++calls["elect"];
             if (!ok) _violate(STAGE, "elect accepted");
             if (aborts) {
                 ++calls["abortedAtElect"];
                 if (election.round(r).stage != IAuthorityElection.Stage.Aborted)
-                    _violate(ELECTION, "fewer than m eligible candidates: the round must abort");
+                    _violate(ELECTION, "no ballot or fewer than m eligible candidates: the round must abort");
                 ghostStage = IAuthorityElection.Stage.Aborted;
                 _foldDeferred();
                 return;

@@ -2,7 +2,7 @@ import { expect } from "chai";
 import { ethers } from "hardhat";
 import { impersonateAccount, loadFixture, setBalance, time } from "@nomicfoundation/hardhat-toolbox/network-helpers";
 import { anyUint } from "@nomicfoundation/hardhat-chai-matchers/withArgs";
-import { deployMssaFixture, P, personOf } from "../fixtures/mssa";
+import { deployMssaFixture, P, personOf, nominateAs } from "../fixtures/mssa";
 import { misbehaviourRatio, runRound, tieKey, WAD } from "../../offchain/mssa/election";
 import { Prng } from "../../offchain/util/prng";
 
@@ -31,8 +31,8 @@ async function voting(beforeNominations?: (f: Awaited<ReturnType<typeof deployMs
   const m = f.members;
   await f.election.openRound();
   if (beforeNominations) await beforeNominations(f);
-  for (let i = 0; i < 6; i++) await f.election.connect(m[i]).nominate(m[i].address);
-  for (let i = 6; i < 10; i++) await f.election.connect(m[i]).nominate(m[i - 6].address);
+  for (let i = 0; i < 6; i++) await nominateAs(f.election, m[i], m[i].address);
+  for (let i = 6; i < 10; i++) await nominateAs(f.election, m[i], m[i - 6].address);
   await time.increase(P.nominationPeriod);
   await f.election.closeNomination();
   return f;
@@ -114,14 +114,14 @@ describe("AuthorityElection", () => {
     it("nominate and closeNomination need an open nomination, vote needs the voting stage; nothing changes", async () => {
       const f = await loadFixture(deployMssaFixture);
       const [a, b] = f.members;
-      await expect(f.election.connect(a).nominate(b.address))
+      await expect(nominateAs(f.election, a, b.address))
         .to.be.revertedWithCustomError(f.election, "AuthorityElection__WrongStage")
         .withArgs(0, 3); // round 0 (genesis) is Elected
       await expect(f.election.closeNomination()).to.be.revertedWithCustomError(f.election, "AuthorityElection__WrongStage").withArgs(0, 3);
       await f.election.openRound();
-      await f.election.connect(a).nominate(b.address);
+      await nominateAs(f.election, a, b.address);
       const before = await snapshot(f);
-      await expect(f.election.connect(a).vote([0, 1, 2, 3, 4, 5]))
+      await expect(f.election.connect(a).vote(await f.election.currentRound(), [0, 1, 2, 3, 4, 5]))
         .to.be.revertedWithCustomError(f.election, "AuthorityElection__WrongStage")
         .withArgs(1, 1);
       expect(await snapshot(f)).to.deep.equal(before);
@@ -155,16 +155,13 @@ describe("AuthorityElection", () => {
       const [a, b] = f.members;
       const outsider = f.users[15];
       await f.election.openRound();
-      await f.election.connect(a).nominate(b.address);
+      await nominateAs(f.election, a, b.address);
       const n = await f.election.nominations(1, b.address);
-      await expect(f.election.connect(a).nominate(a.address)).to.be.revertedWithCustomError(
-        f.election,
-        "AuthorityElection__AlreadyNominated",
-      );
-      await expect(f.election.connect(outsider).nominate(a.address))
+      await expect(nominateAs(f.election, a, a.address)).to.be.revertedWithCustomError(f.election, "AuthorityElection__AlreadyNominated");
+      await expect(nominateAs(f.election, outsider, a.address))
         .to.be.revertedWithCustomError(f.election, "AuthorityElection__NotElector")
         .withArgs(1, outsider.address);
-      await expect(f.election.connect(b).nominate(outsider.address))
+      await expect(nominateAs(f.election, b, outsider.address))
         .to.be.revertedWithCustomError(f.election, "AuthorityElection__NotElector")
         .withArgs(1, outsider.address);
       await expect(f.election.closeNomination()).to.be.revertedWithCustomError(f.election, "AuthorityElection__TooEarly");
@@ -172,7 +169,7 @@ describe("AuthorityElection", () => {
       expect(await f.election.nominations(1, b.address)).to.equal(n);
       expect(await f.election.hasNominated(1, b.address)).to.equal(false);
       await time.increase(P.nominationPeriod);
-      await expect(f.election.connect(b).nominate(a.address)).to.be.revertedWithCustomError(f.election, "AuthorityElection__TooLate");
+      await expect(nominateAs(f.election, b, a.address)).to.be.revertedWithCustomError(f.election, "AuthorityElection__TooLate");
       // one nominee cannot fill m = 3 seats: the round aborts, the genesis authorities stay, a new round opens
       const sitting = await f.election.authorities();
       await expect(f.election.closeNomination()).to.emit(f.election, "RoundAborted").withArgs(1, 1, 1);
@@ -185,7 +182,7 @@ describe("AuthorityElection", () => {
       const f = await loadFixture(deployMssaFixture);
       const nominees = f.members.slice(0, 5).map((m) => m.address);
       await f.election.openRound();
-      for (const [i, n] of nominees.entries()) await f.election.connect(f.members[i + 5]).nominate(n);
+      for (const [i, n] of nominees.entries()) await nominateAs(f.election, f.members[i + 5], n);
       await f.election.remove(nominees[0]);
       // reports about a nominee made after her nomination wait for the round's end
       const framed = nominees[1];
@@ -217,11 +214,11 @@ describe("AuthorityElection", () => {
       const accounts = [...[f.au1, f.au2, f.au3, ...f.members].map((s) => s.address), ...extra];
       expect(accounts).to.have.length(130);
       await f.election.openRound();
-      for (const a of accounts.slice(0, 128)) await f.election.connect(await ethers.getSigner(a)).nominate(a);
+      for (const a of accounts.slice(0, 128)) await nominateAs(f.election, await ethers.getSigner(a), a);
       const [last, spare] = await Promise.all([ethers.getSigner(accounts[128]), ethers.getSigner(accounts[129])]);
       // a newcomer with a misbehaviour record (R = 0.02) is weaker than every 1-nomination nominee
       await f.election.connect(f.detector).report(last.address, 2, ethers.id("late"));
-      await expect(f.election.connect(last).nominate(last.address)).to.be.revertedWithCustomError(
+      await expect(nominateAs(f.election, last, last.address)).to.be.revertedWithCustomError(
         f.election,
         "AuthorityElection__TooManyNominees",
       );
@@ -229,7 +226,7 @@ describe("AuthorityElection", () => {
       expect(await f.election.hasNominated(1, last.address)).to.equal(false);
       expect(await f.election.nominations(1, last.address)).to.equal(0n);
       // a clean newcomer evicts the weakest (the first of the equal ones); its nominator gets its nomination back
-      await expect(f.election.connect(last).nominate(spare.address))
+      await expect(nominateAs(f.election, last, spare.address))
         .to.emit(f.election, "NomineeEvicted")
         .withArgs(1, accounts[0], spare.address, 1);
       const nominees = (await f.election.round(1)).nominees;
@@ -239,7 +236,7 @@ describe("AuthorityElection", () => {
       expect(await f.election.nominations(1, accounts[0])).to.equal(0n);
       expect(await f.election.hasNominated(1, accounts[0])).to.equal(false);
       // a nomination for a listed nominee still counts
-      await f.election.connect(await ethers.getSigner(accounts[0])).nominate(accounts[1]);
+      await nominateAs(f.election, await ethers.getSigner(accounts[0]), accounts[1]);
       expect(await f.election.nominations(1, accounts[1])).to.equal(2n);
     });
 
@@ -251,18 +248,15 @@ describe("AuthorityElection", () => {
       for (let i = 0; i < 10; i++) await f.election.connect(f.detector).report(bad, 1, ethers.id(`c${i}`));
       expect((await f.election.misbehaviour(bad)).ratio).to.equal(WAD);
       await f.election.openRound();
-      await expect(f.election.connect(f.members[1]).nominate(bad)).to.be.revertedWithCustomError(
-        f.election,
-        "AuthorityElection__Ineligible",
-      );
+      await expect(nominateAs(f.election, f.members[1], bad)).to.be.revertedWithCustomError(f.election, "AuthorityElection__Ineligible");
     });
   });
 
   describe("# vote", () => {
     it("adds the ballot's Borda points to the packed tally", async () => {
       const f = await voting();
-      await f.election.connect(f.members[0]).vote([5, 4, 3, 2, 1, 0]);
-      await f.election.connect(f.members[1]).vote([0, 1, 2, 3, 4, 5]);
+      await f.election.connect(f.members[0]).vote(await f.election.currentRound(), [5, 4, 3, 2, 1, 0]);
+      await f.election.connect(f.members[1]).vote(await f.election.currentRound(), [0, 1, 2, 3, 4, 5]);
       expect(await f.election.tally(1)).to.deep.equal([5n, 5n, 5n, 5n, 5n, 5n]);
       expect((await f.election.round(1)).ballots).to.equal(2n);
     });
@@ -270,13 +264,13 @@ describe("AuthorityElection", () => {
     it("rejects double ballots, ballots from non-members and malformed rankings; nothing changes", async () => {
       const f = await voting();
       const [a] = f.members;
-      await f.election.connect(a).vote([0, 1, 2, 3, 4, 5]);
+      await f.election.connect(a).vote(await f.election.currentRound(), [0, 1, 2, 3, 4, 5]);
       const before = await snapshot(f);
-      await expect(f.election.connect(a).vote([5, 4, 3, 2, 1, 0])).to.be.revertedWithCustomError(
+      await expect(f.election.connect(a).vote(await f.election.currentRound(), [5, 4, 3, 2, 1, 0])).to.be.revertedWithCustomError(
         f.election,
         "AuthorityElection__AlreadyVoted",
       );
-      await expect(f.election.connect(f.users[15]).vote([0, 1, 2, 3, 4, 5])).to.be.revertedWithCustomError(
+      await expect(f.election.connect(f.users[15]).vote(await f.election.currentRound(), [0, 1, 2, 3, 4, 5])).to.be.revertedWithCustomError(
         f.election,
         "AuthorityElection__NotElector",
       );
@@ -286,13 +280,15 @@ describe("AuthorityElection", () => {
         [0, 1, 2, 3, 4, 6],
         [0, 1, 2, 3, 4, 5, 6],
       ])
-        await expect(f.election.connect(f.members[1]).vote(bad)).to.be.revertedWithCustomError(f.election, "BordaCount__InvalidRanking");
+        await expect(f.election.connect(f.members[1]).vote(await f.election.currentRound(), bad)).to.be.revertedWithCustomError(
+          f.election,
+          "BordaCount__InvalidRanking",
+        );
       expect(await snapshot(f)).to.deep.equal(before);
       await time.increase(P.votingPeriod);
-      await expect(f.election.connect(f.members[1]).vote([0, 1, 2, 3, 4, 5])).to.be.revertedWithCustomError(
-        f.election,
-        "AuthorityElection__TooLate",
-      );
+      await expect(
+        f.election.connect(f.members[1]).vote(await f.election.currentRound(), [0, 1, 2, 3, 4, 5]),
+      ).to.be.revertedWithCustomError(f.election, "AuthorityElection__TooLate");
     });
   });
 
@@ -317,7 +313,7 @@ describe("AuthorityElection", () => {
             [order[i], order[j]] = [order[j], order[i]];
           }
           ballots.push(order);
-          await f.election.connect(v).vote(order);
+          await f.election.connect(v).vote(await f.election.currentRound(), order);
         }
         await time.increase(P.votingPeriod);
         await expect(f.election.elect()).to.emit(f.election, "AuthoritiesElected");
@@ -363,7 +359,7 @@ describe("AuthorityElection", () => {
       expect(cands[5]).to.equal(evil);
       expect(r.candidateRatios[5]).to.equal(ratio);
       // Every voter ranks it first.
-      for (const v of f.members) await f.election.connect(v).vote([5, 0, 1, 2, 3, 4]);
+      for (const v of f.members) await f.election.connect(v).vote(await f.election.currentRound(), [5, 0, 1, 2, 3, 4]);
       await time.increase(P.votingPeriod);
       await f.election.elect();
       // 50 Borda points * 0.3 = 15 < candidate 2's 20 (ranked 4th by all): evil is out of the top 3.
@@ -375,19 +371,22 @@ describe("AuthorityElection", () => {
       const r = await f.election.round(1);
       const cands = r.candidates;
       // Two voters with reversed orders: every candidate scores 5.
-      await f.election.connect(f.members[0]).vote([0, 1, 2, 3, 4, 5]);
-      await f.election.connect(f.members[1]).vote([5, 4, 3, 2, 1, 0]);
+      await f.election.connect(f.members[0]).vote(await f.election.currentRound(), [0, 1, 2, 3, 4, 5]);
+      await f.election.connect(f.members[1]).vote(await f.election.currentRound(), [5, 4, 3, 2, 1, 0]);
       await f.election.connect(f.detector).report(cands[2], 2, EV); // during the vote: deferred to the round's end
       await time.increase(P.votingPeriod);
       await f.election.elect();
-      expect(await f.election.authorities()).to.deep.equal(byKey(r.electionSeed, cands).slice(0, 3));
+      // the seed as the ballots left it (openRound's commitment XOR each ballot's hash, s23-rtm F1)
+      const seed = (await f.election.round(1)).electionSeed;
+      expect(seed).to.not.equal(r.electionSeed);
+      expect(await f.election.authorities()).to.deep.equal(byKey(seed, cands).slice(0, 3));
     });
 
     it("a candidate framed to R = 1 during the vote is elected and then does not sit (s20-redm F1); a candidate removed since is not elected", async () => {
       const f = await voting();
       const r = await f.election.round(1);
       const cands = [...r.candidates];
-      for (const v of f.members) await f.election.connect(v).vote([0, 1, 2, 3, 4, 5]);
+      for (const v of f.members) await f.election.connect(v).vote(await f.election.currentRound(), [0, 1, 2, 3, 4, 5]);
       const bad = cands[0];
       for (let i = 0; i < 5; i++) await f.election.connect(f.detector).report(bad, 0, ethers.id(`d${i}`));
       for (let i = 0; i < 3; i++) await f.election.connect(f.detector).report(bad, 3, ethers.id(`o${i}`));

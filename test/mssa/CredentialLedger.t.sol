@@ -97,6 +97,8 @@ contract CredentialLedgerHandler is Test {
         uint256 proposedAt;
         bytes32 nullifier;
         bytes32 electorNullifier;
+        /// @dev the deadline the user signed: the registration expires after it too (s23-rtm F5)
+        uint256 deadline;
     }
 
     uint256[KINDS] public violations;
@@ -247,6 +249,7 @@ contract CredentialLedgerHandler is Test {
             GhostRegistration storage r = _reg[id];
             (r.place, r.user, r.commitment, r.status) = (place, user, commitment, ICredentialLedger.Status.Pending);
             (r.proposedAt, r.nullifier, r.electorNullifier) = (time, nullifier, e);
+            r.deadline = deadline;
             ghostLatest[user][place] = id;
             _ghostApprove(id, caller, true);
         } catch {
@@ -303,7 +306,7 @@ contract CredentialLedgerHandler is Test {
         bool ok =
             mayApprove &&
                 r.status == ICredentialLedger.Status.Pending &&
-                time < r.proposedAt + TTL &&
+                time < _expiry(r) &&
                 (!again || granting) &&
                 !(granting && _held(r.place, r.nullifier)) &&
                 !(granting && !_electorFree(r.user, r.electorNullifier));
@@ -433,7 +436,14 @@ contract CredentialLedgerHandler is Test {
     function _live(bytes32 id) internal view returns (bool) {
         GhostRegistration storage r = _reg[id];
         if (r.status == ICredentialLedger.Status.Approved) return true;
-        return r.status == ICredentialLedger.Status.Pending && time < r.proposedAt + TTL;
+        return r.status == ICredentialLedger.Status.Pending && time < _expiry(r);
+    }
+
+    /// The first second a pending registration cannot be approved: TTL after its proposal or the
+    /// second after its user's deadline, whichever comes first (s23-rtm F5).
+    function _expiry(GhostRegistration storage r) internal view returns (uint256) {
+        uint256 ttl = r.proposedAt + TTL;
+        return r.deadline + 1 < ttl ? r.deadline + 1 : ttl;
     }
 
     function _consent(
@@ -809,11 +819,12 @@ contract CredentialLedgerIssue17Test is CredentialLedgerHarness {
         vm.prank(C);
         vm.expectRevert(abi.encodeWithSelector(ICredentialLedger.CredentialLedger__NotCancellable.selector, id, C));
         l.cancel(id);
+        // the user's deadline (a day) comes before PENDING_TTL: it is the expiry (s23-rtm F5)
+        uint256 expiry = l.registration(id).consentDeadline + 1;
+        assertLt(expiry, block.timestamp + l.PENDING_TTL(), "the deadline first");
         vm.warp(block.timestamp + l.PENDING_TTL());
         vm.prank(B);
-        vm.expectRevert(
-            abi.encodeWithSelector(ICredentialLedger.CredentialLedger__Expired.selector, id, block.timestamp)
-        );
+        vm.expectRevert(abi.encodeWithSelector(ICredentialLedger.CredentialLedger__Expired.selector, id, expiry));
         l.approve(id);
         // expired: a new proposal is accepted without a cancellation
         _propose(l, A, keccak256("again"));

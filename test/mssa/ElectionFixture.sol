@@ -16,10 +16,12 @@ abstract contract ElectionFixture is Test {
     address internal constant A = address(0xA1);
     address internal constant B = address(0xA2);
     address internal constant C = address(0xA3);
-    uint256 internal constant PERIOD = 100;
+    uint256 internal constant PERIOD = 600; // MIN_PERIOD (s23-rtm F4)
 
     AuthorityElection internal e;
     address[10] internal v; // ten voters
+    /// @dev the round the test opened last (nominations and ballots name it, s23-rtm F2)
+    uint256 internal rnd;
 
     function setUp() public virtual {
         address[] memory genesis = new address[](3);
@@ -39,5 +41,12 @@ abstract contract ElectionFixture is Test {
             e.enrolElector(v[i], personOf(v[i]));
         }
         vm.stopPrank();
+    }
+
+    /// @dev `x` stands in round `rnd` (s23-rtm F3: only a member who stands can be nominated)
+    function _stand(address x) internal {
+        if (e.isStanding(rnd, x)) return;
+        vm.prank(x);
+        e.stand(rnd);
     }
 }

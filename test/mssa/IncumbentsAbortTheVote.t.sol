@@ -39,10 +39,10 @@ contract IncumbentsAbortTheVoteTest is ElectionFixture {
     }
 
     function _nominateSix() internal {
-        e.openRound();
+        rnd = e.openRound();
         for (uint256 i; i < 6; ++i) {
             vm.prank(v[i]);
-            e.nominate(v[i]);
+            e.nominate(rnd, v[i]);
         }
     }
 
@@ -55,7 +55,7 @@ contract IncumbentsAbortTheVoteTest is ElectionFixture {
         for (uint256 i; i < 6; ++i) ranking[i] = _index(cands, v[i]);
         for (uint256 i; i < 10; ++i) {
             vm.prank(v[i]);
-            e.vote(ranking);
+            e.vote(rnd, ranking);
         }
     }
 
@@ -166,10 +166,10 @@ contract IncumbentsAbortTheVoteTest is ElectionFixture {
         assertEq(until, 0, "nothing waits");
         assertEq(waiting[3], 0, "nothing waits");
         // judged from the next round on: nominated again, it is weighed with R = 0.3
-        e.openRound();
+        rnd = e.openRound();
         for (uint256 i; i < 6; ++i) {
             vm.prank(v[i]);
-            e.nominate(v[i]);
+            e.nominate(rnd, v[i]);
         }
         vm.warp(e.round(e.currentRound()).nominationEnd);
         e.closeNomination();
@@ -179,9 +179,10 @@ contract IncumbentsAbortTheVoteTest is ElectionFixture {
 
     /// An abort also ends the round: the reports deferred during it count then.
     function test_aDeferredReportCountsWhenTheRoundAborts() public {
-        e.openRound();
+        rnd = e.openRound();
+        _stand(v[1]);
         vm.prank(v[0]);
-        e.nominate(v[1]); // one nominee, m = 3: the round will abort
+        e.nominate(rnd, v[1]); // one nominee, m = 3: the round will abort
         _detect(v[1], 0);
         assertEq(_ratioOf(v[1]), 0, "R during the round");
         vm.warp(e.round(e.currentRound()).nominationEnd);
@@ -218,13 +219,13 @@ contract IncumbentsAbortTheVoteTest is ElectionFixture {
     /// nomination stage and the vote, as before; so does one about a nominee made before her
     /// nomination (its ratio is then the nominee's at the close).
     function test_aReportAboutANonNomineeCountsAtOnce() public {
-        e.openRound();
+        rnd = e.openRound();
         bytes32 id = _detect(v[5], 0); // v5 is not nominated yet
         assertEq(e.reportOf(id).deferredTo, 0, "before the nomination: not deferred");
         assertEq(_ratioOf(v[5]), 1e17, "before the nomination: counts at once");
         for (uint256 i; i < 6; ++i) {
             vm.prank(v[i]);
-            e.nominate(v[i]);
+            e.nominate(rnd, v[i]);
         }
         vm.expectEmit();
         emit IAuthorityElection.MisbehaviourRecorded(
@@ -258,10 +259,12 @@ contract IncumbentsAbortTheVoteTest is ElectionFixture {
         e.enrolElector(y, alice);
         vm.stopPrank();
         _nominateSix();
+        _stand(y);
         vm.prank(v[6]);
-        e.nominate(y);
+        e.nominate(rnd, y);
+        _stand(y);
         vm.prank(v[7]);
-        e.nominate(y); // two nominations: a candidate whatever the tie-break of the six others
+        e.nominate(rnd, y); // two nominations: a candidate whatever the tie-break of the six others
         for (uint256 k; k < 18; ++k) {
             vm.prank(DETECTOR);
             e.report(x, k < 5 ? 0 : (k < 15 ? 1 : 3), keccak256(abi.encode("x, before it left", k)));
@@ -290,7 +293,7 @@ contract IncumbentsAbortTheVoteTest is ElectionFixture {
         assertEq(e.sittingRound(), 0, "the genesis authorities' round sits");
         assertTrue(e.isAuthority(A) && e.isAuthority(B) && e.isAuthority(C), "the incumbents sit");
         assertEq(_ratioOf(v[3]), 1e18, "the framing counts after the abort");
-        assertEq(e.openRound(), 2, "the next round opens");
+        assertEq(rnd = e.openRound(), 2, "the next round opens");
     }
 
     /// s21-review2 M1 (fixed in s21-m1fix): the round defers what it decides, not the seat's powers.
@@ -300,12 +303,12 @@ contract IncumbentsAbortTheVoteTest is ElectionFixture {
     /// here, no approving in the CredentialLedger), and its candidacy is untouched.
     function test_aSelfNominatedIncumbentReportedToROneStopsSittingAtOnce() public {
         vm.prank(A);
-        e.openRound();
+        rnd = e.openRound();
         vm.prank(A);
-        e.nominate(A);
+        e.nominate(rnd, A);
         for (uint256 i; i < 5; ++i) {
             vm.prank(v[i]);
-            e.nominate(v[i]);
+            e.nominate(rnd, v[i]);
         }
         for (uint256 k; k < 18; ++k) {
             vm.prank(DETECTOR);

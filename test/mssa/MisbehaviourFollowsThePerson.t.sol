@@ -50,13 +50,13 @@ contract MisbehaviourFollowsThePersonTest is MssaWiredBase {
         _register(Y_KEY, "y");
         assertEq(e.electorOf(E), y, "Y is alice's elector now, under the same E");
 
-        uint256 r = e.openRound();
+        uint256 r = rnd = e.openRound();
         assertTrue(e.isElector(r, y), "Y is an elector of the next round");
         (, uint256 ratioY) = e.misbehaviour(y);
         assertGe(ratioY, 1e18, "alice's record stayed with X: Y starts at R = 0");
         vm.prank(v[0]);
         vm.expectRevert(abi.encodeWithSelector(IAuthorityElection.AuthorityElection__Ineligible.selector, y, ratioY));
-        e.nominate(y);
+        e.nominate(rnd, y);
     }
 
     function _grantDetector() internal {

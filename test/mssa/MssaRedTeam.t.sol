@@ -22,6 +22,8 @@ abstract contract MssaWiredBase is Test {
     uint256 internal constant SYBIL_KEY = 0x5B11;
 
     AuthorityElection internal e;
+    /// @dev the round the test opened last (nominations and ballots name it, s23-rtm F2)
+    uint256 internal rnd;
     CredentialLedger internal ledger;
     address[8] internal v;
 
@@ -32,7 +34,7 @@ abstract contract MssaWiredBase is Test {
         uint64[4] memory weights = [uint64(4e17), 3e17, 2e17, 3e17];
         e = new AuthorityElection(
             ADMIN,
-            IAuthorityElection.Params(3, 2, 100, 100, caps, weights),
+            IAuthorityElection.Params(3, 2, 600, 600, caps, weights),
             genesis,
             personsOf(genesis)
         );
@@ -83,6 +85,13 @@ abstract contract MssaWiredBase is Test {
         );
         (uint8 sv, bytes32 r, bytes32 s) = vm.sign(key, digest);
         return abi.encodePacked(r, s, sv);
+    }
+
+    /// @dev `x` stands in round `rnd` (s23-rtm F3: only a member who stands can be nominated)
+    function _stand(address x) internal {
+        if (e.isStanding(rnd, x)) return;
+        vm.prank(x);
+        e.stand(rnd);
     }
 }
 
@@ -386,9 +395,10 @@ contract MssaOneElectorPerPersonTest is MssaWiredBase {
         bytes32 x = _propose(A, PL, X_KEY, E);
         vm.prank(B);
         ledger.approve(x);
-        uint256 r = e.openRound();
+        uint256 r = rnd = e.openRound();
+        _stand(v[0]);
         vm.prank(vm.addr(X_KEY));
-        e.nominate(v[0]);
+        e.nominate(rnd, v[0]);
         vm.prank(ADMIN);
         ledger.revoke(x);
         assertEq(e.electorOf(E), address(0), "E is free");
@@ -402,7 +412,7 @@ contract MssaOneElectorPerPersonTest is MssaWiredBase {
         vm.expectRevert(
             abi.encodeWithSelector(IAuthorityElection.AuthorityElection__NotElector.selector, r, vm.addr(Y_KEY))
         );
-        e.nominate(v[1]);
+        e.nominate(rnd, v[1]);
         assertTrue(e.isElector(r + 1, vm.addr(Y_KEY)), "an elector of the next round");
     }
 

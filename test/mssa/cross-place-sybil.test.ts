@@ -23,7 +23,7 @@ import { createHmac } from "crypto";
 import { expect } from "chai";
 import { ethers } from "hardhat";
 import { loadFixture, time } from "@nomicfoundation/hardhat-toolbox/network-helpers";
-import { deployMssaFixture, PL1, P } from "../fixtures/mssa";
+import { deployMssaFixture, PL1, P, nominateAs } from "../fixtures/mssa";
 import { AuthorityAgent, electorNullifier, identityNullifier, placeId, register } from "../../offchain/mssa/registration";
 import { consentToRegistration } from "../../offchain/mssa/ledger";
 
@@ -88,8 +88,8 @@ describe("h11-red2 M1: one identity registered at several places is one elector"
     // one person, one elector: one member more, one nomination
     const nominee = f.members[0].address;
     await f.election.openRound();
-    await f.election.connect(A).nominate(nominee);
-    await expect(f.election.connect(B).nominate(nominee)).to.be.revertedWithCustomError(f.election, "AuthorityElection__NotElector");
+    await nominateAs(f.election, A, nominee);
+    await expect(nominateAs(f.election, B, nominee)).to.be.revertedWithCustomError(f.election, "AuthorityElection__NotElector");
     await time.increase(P.nominationPeriod);
     expect(await f.election.memberCount(), "one identity counted as two electors").to.equal(before + 1n);
     expect(await f.election.nominations(1n, nominee), "one identity nominated twice").to.equal(1n);

@@ -17,7 +17,7 @@ import { expect } from "chai";
 import { ethers } from "hardhat";
 import { loadFixture, time } from "@nomicfoundation/hardhat-toolbox/network-helpers";
 import type { Signer } from "ethers";
-import { deployMssaFixture, P, PL1 } from "../fixtures/mssa";
+import { deployMssaFixture, P, PL1, nominateAs } from "../fixtures/mssa";
 import { consentToRegistration } from "../../offchain/mssa/ledger";
 import { WAD } from "../../offchain/mssa/election";
 
@@ -54,8 +54,8 @@ describe("AuthorityElection: the round defers a nominee's eligibility and weight
     await reg.tx;
     // the shield: au1 opens the round and nominates itself (five members nominate themselves too)
     await f.election.connect(f.au1).openRound();
-    await f.election.connect(f.au1).nominate(f.au1.address);
-    for (let i = 0; i < 5; i++) await f.election.connect(m[i]).nominate(m[i].address);
+    await nominateAs(f.election, f.au1, f.au1.address);
+    for (let i = 0; i < 5; i++) await nominateAs(f.election, m[i], m[i].address);
     await frame(f, f.au1.address);
     // the round's view: the reports wait for its end (s20-redm F1 stays closed) ...
     const [, ratio] = await f.election.misbehaviour(f.au1.address);
@@ -98,7 +98,7 @@ describe("AuthorityElection: the round defers a nominee's eligibility and weight
   it("M1: the arbiter's dismissal of a deferred report gives the seat back during the round", async () => {
     const f = await loadFixture(deployMssaFixture);
     await f.election.connect(f.au1).openRound();
-    await f.election.connect(f.au1).nominate(f.au1.address);
+    await nominateAs(f.election, f.au1, f.au1.address);
     await frame(f, f.au1.address);
     expect(await f.election.isAuthority(f.au1.address)).to.equal(false);
     // one report of behaviour 0 dismissed: R = 0.92 with the deferred counts, it sits again
@@ -114,14 +114,14 @@ describe("AuthorityElection: the round defers a nominee's eligibility and weight
     const m = f.members;
     await f.election.openRound();
     // 0..5 get two nominations each (self + one other), 6 gets one (self): 6 is ranked 7th of 7 (2m = 6)
-    for (let i = 0; i < 7; i++) await f.election.connect(m[i]).nominate(m[i].address);
-    for (let i = 7; i < 10; i++) await f.election.connect(m[i]).nominate(m[i - 7].address);
+    for (let i = 0; i < 7; i++) await nominateAs(f.election, m[i], m[i].address);
+    for (let i = 7; i < 10; i++) await nominateAs(f.election, m[i], m[i - 7].address);
     for (const [a, i] of [
       [f.au1, 3],
       [f.au2, 4],
       [f.au3, 5],
     ] as const)
-      await f.election.connect(a).nominate(m[i].address);
+      await nominateAs(f.election, a, m[i].address);
     await time.increase(P.nominationPeriod);
     await f.election.closeNomination();
     const cands = (await f.election.round(1)).candidates;
@@ -142,8 +142,8 @@ describe("AuthorityElection: the round defers a nominee's eligibility and weight
     const f = await loadFixture(deployMssaFixture);
     const m = f.members;
     await f.election.openRound();
-    await f.election.connect(m[0]).nominate(m[0].address);
-    await f.election.connect(m[1]).nominate(m[1].address);
+    await nominateAs(f.election, m[0], m[0].address);
+    await nominateAs(f.election, m[1], m[1].address);
     await f.election.remove(m[0].address);
     await expect(f.election.connect(f.detector).report(m[0].address, 0, ethers.id("a"))).to.emit(f.election, "MisbehaviourRecorded");
     await expect(f.election.connect(f.detector).report(m[1].address, 0, ethers.id("b"))).to.emit(f.election, "MisbehaviourDeferred");

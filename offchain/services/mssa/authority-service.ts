@@ -907,6 +907,12 @@ export class AuthorityService {
         `approve: registration ${id} carries election nullifier ${reg.electorNullifier}, not the one this authority computed (${elector})`,
       );
     if (Number(reg.status) !== 1) return;
+    // her signed deadline bounds the grant too (s23-rtm F5): the ledger refuses it after, said here first
+    const now = (await this.d.ledger.runner!.provider!.getBlock("latest"))!.timestamp;
+    if (now >= Number(reg.consentDeadline))
+      throw refuse(
+        `approve: registration ${id}'s consent runs out at ${reg.consentDeadline} (the deadline the user signed) and the chain is at ${now}: she consents again`,
+      );
     if (!(await this.d.ledger.approvedBy(id, this.me))) {
       // a refusal (e.g. the election's ElectorNullifierTaken) is the server's 422 CHAIN_REFUSED
       await minedReceipt(this.d.ledger.approve(id));
