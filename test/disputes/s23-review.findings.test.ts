@@ -10,6 +10,9 @@ import fs from "fs";
 import path from "path";
 import hre from "hardhat";
 import { rejects, useTaskSandbox } from "../helpers/tasks";
+import { readDeployment } from "../../offchain/chain/deployments";
+import { avatarIdOf } from "../../offchain/avatars/protocols";
+import { fromHex, toHex } from "../../offchain/crypto/bytes";
 
 describe("s23-review: dispute:open refuses evidence heard already before anything is sent or stored", function () {
   this.timeout(120_000);
@@ -35,5 +38,28 @@ describe("s23-review: dispute:open refuses evidence heard already before anythin
       blocks: 0,
       journal: journaled,
     });
+  });
+
+  it("a retry of an open that took effect reports its dispute after a reclaim too (it is refused as another request)", async () => {
+    const tm = await hre.ethers.getContractAt("TrustManager", readDeployment("hardhat").contracts.TrustManager.address);
+    const dr = await hre.ethers.getContractAt("DisputeResolution", readDeployment("hardhat").contracts.DisputeResolution.address);
+    await hre.run("idp:setup");
+    const { serial } = await hre.run("idp:issue", { user: "alice" });
+    const fox = toHex(avatarIdOf(fromHex(serial), "fox"));
+    await hre.run("trust:register", { entity: "cat", type: "avatar", account: "6", verified: true });
+    await hre.run("trust:register", { entity: fox, type: "avatar", account: "5" }); // a squatter's plain entry
+    const file = path.join(process.env.METATRUST_DATA_DIR!, "fox-breach.txt");
+    fs.writeFileSync(file, "the squatter's breach");
+    const args = { claimant: "cat", respondent: fox, nature: "service", options: 2, evidence: file };
+    const first = await hre.run("dispute:open", args);
+    // alice's attested registration reclaims fox (era 1) while the claimant's reply is lost
+    await hre.run("avatar:login", { user: "alice", avatar: "fox" });
+    await hre.run("trust:register", { entity: fox, type: "avatar", account: "7" });
+    expect(await tm.generationOf(fox)).to.equal(1n);
+    const count = await dr.disputeCount();
+    // the same command again: the dispute it opened, nothing sent (h13-red D2), as before the reclaim
+    const again = await hre.run("dispute:open", args).catch((e: Error) => e.message);
+    expect(again, "the retry of an open that took effect was refused").to.deep.equal({ id: first.id, existing: true });
+    expect(await dr.disputeCount()).to.equal(count);
   });
 });
