@@ -5,13 +5,13 @@
 import fs from "fs";
 import { task, types } from "hardhat/config";
 import type { HardhatRuntimeEnvironment } from "hardhat/types";
-import { RefusedError, UsageError, parseCaseId, parseWhole } from "./lib/cli";
+import { RefusedError, UsageError, parseCaseId, parseWhole, revertData } from "./lib/cli";
 import type { OpenIntent } from "../offchain/disputes/ledger";
 
 async function disputeContext(hre: HardhatRuntimeEnvironment) {
   const [
     { localState, deployedAddress, accountSigner, roleAccounts },
-    { DisputeLedger, Nature, CommitConflictError },
+    { DisputeLedger, Nature, CommitConflictError, StaleEraRequestError },
     { entityId, putEvidence },
     { DisputeResolution__factory, TrustManager__factory, MITRegistry__factory },
   ] = await Promise.all([
@@ -48,6 +48,7 @@ async function disputeContext(hre: HardhatRuntimeEnvironment) {
     putEvidence,
     DisputeLedger,
     CommitConflictError,
+    StaleEraRequestError,
   };
 }
 
@@ -252,6 +253,22 @@ task("dispute:open", "Opens a dispute (Step 1): parties, nature, number of propo
         load: () => (c.keystore.exists(rec) ? (c.keystore.load(rec) as OpenIntent) : undefined),
         save: (i: OpenIntent) => (c.keystore.exists(rec) ? c.keystore.update(rec, i) : c.keystore.create(rec, i)),
       };
+      if (journal.load() === undefined) {
+        // A new request: the court's refusals a simulation shows (one hearing per evidence, the claimant's
+        // stake over its open claims, ...: s23-review F3) come before the journal record and the top-up,
+        // as one line with the custom error decoded. A simulation that fails for another reason (a node that
+        // checks an underfunded controller's balance in eth_call) says nothing: the send decides, as before.
+        const [cl, rs, gen, nat, opts, evd, cidOf] = request;
+        const overrides = { value: deposit, from: (await c.tm.entity(c.entityId(a.claimant))).controller };
+        const sim = c.dr.connect(hre.ethers.provider); // a call from the claimant's controller, not the runner's account
+        try {
+          if (traceCase === undefined) await sim.openDispute.staticCall(cl, rs, nat, opts, evd, cidOf, gen, overrides);
+          else await sim.openAvatarDispute.staticCall(cl, rs, opts, traceCase.evidence, traceCase.id, overrides);
+        } catch (e) {
+          const data = revertData(e);
+          if (data && c.dr.interface.parseError(data)) throw e;
+        }
+      }
       if (journal.load()?.id === undefined)
         // a role key holds a gas budget, not the deposit: the funder tops it up first (to the deposit, not by it)
         await c.topUp((await c.tm.entity(c.entityId(a.claimant))).controller, deposit);
@@ -260,6 +277,7 @@ task("dispute:open", "Opens a dispute (Step 1): parties, nature, number of propo
         r = await claimantLedger.open(...request, deposit, journal, traceCase);
       } catch (e) {
         if (e instanceof c.CommitConflictError) throw new RefusedError(`${e.message}; give this request another --request name`);
+        if (e instanceof c.StaleEraRequestError) throw new RefusedError(e.message);
         throw e;
       }
       const d = await c.dr.dispute(r.id);

@@ -91,6 +91,11 @@ export class CommitConflictError extends Error {
   override name = "CommitConflictError";
 }
 
+/** A journaled open whose respondent's era moved before anything was sent (a reclaim): never re-aimed. */
+export class StaleEraRequestError extends Error {
+  override name = "StaleEraRequestError";
+}
+
 /**
  * True iff the contract refused the transaction: in simulation (never sent) or mined and reverted
  * (ethers' CALL_EXCEPTION, or a node's error carrying revert data). A lost reply carries neither.
@@ -157,8 +162,10 @@ export class DisputeLedger {
     const provider = this.dr.runner!.provider as Provider;
     let intent = journal?.load();
     if (intent) {
+      // Every field but the era first: a retry of a request that took effect reports its dispute even
+      // when the respondent's era moved since (a reclaim mined after the lost reply: s23-review F2).
       for (const [k, v] of Object.entries(request))
-        if (intent[k as keyof typeof request] !== v)
+        if (k !== "respondentGeneration" && intent[k as keyof typeof request] !== v)
           throw new CommitConflictError(
             `dispute:open: the journaled request differs in ${k} (${String(intent[k as keyof typeof request])})`,
           );
@@ -177,6 +184,11 @@ export class DisputeLedger {
         journal!.save({ ...intent, id: found2.toString() });
         return { id: found2, existing: true };
       }
+      // nothing opened: the claim is about the era it journaled, never a newer one (s23-rtt R3)
+      if (intent.respondentGeneration !== request.respondentGeneration)
+        throw new StaleEraRequestError(
+          `dispute:open: the respondent's era moved from ${intent.respondentGeneration} to ${request.respondentGeneration} since this request was journaled (a reclaim): the claim was about the earlier holder and is not sent against the new one; nothing sent`,
+        );
     } else if (journal) {
       intent = { ...request, fromBlock: await provider.getBlockNumber() };
       journal.save(intent);

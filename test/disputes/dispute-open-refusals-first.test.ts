@@ -1,5 +1,5 @@
 /**
- * s23-review findings (failing tests): the court's new refusals (s23-rtt R1 EvidenceHeard, R4
+ * s23-review F2, F3 (fixed: a simulation before the record and the top-up; the era compared only when nothing was opened): the court's new refusals (s23-rtt R1 EvidenceHeard, R4
  * ClaimantStakeTooLow over open claims) have no view the task can read, so `dispute:open` learns of
  * them only from the contract, after it has written its journal record and sent the claimant's
  * controller its top-up. House rule: bad input gets a one-line error naming the flag and changes
@@ -10,6 +10,7 @@ import fs from "fs";
 import path from "path";
 import hre from "hardhat";
 import { rejects, useTaskSandbox } from "../helpers/tasks";
+import { revertData } from "../../tasks/lib/cli";
 import { readDeployment } from "../../offchain/chain/deployments";
 import { avatarIdOf } from "../../offchain/avatars/protocols";
 import { fromHex, toHex } from "../../offchain/crypto/bytes";
@@ -38,6 +39,9 @@ describe("s23-review: dispute:open refuses evidence heard already before anythin
       blocks: 0,
       journal: journaled,
     });
+    // the refusal is the court's own, decoded (the CLI prints it as one line naming the flags)
+    const dr = await hre.ethers.getContractAt("DisputeResolution", readDeployment("hardhat").contracts.DisputeResolution.address);
+    expect(dr.interface.parseError(revertData(e)!)?.name).to.equal("DisputeResolution__EvidenceHeard");
   });
 
   it("a retry of an open that took effect reports its dispute after a reclaim too (it is refused as another request)", async () => {
