@@ -580,7 +580,7 @@ task(
         );
         return { id: r.verified.id, commitment: r.verified.commitment, granted: r.outcome.granted, resumed: r.resumed };
       }
-      const { register, placeId, AuthorityAgent } = await import("../offchain/mssa/registration");
+      const { register, placeId, AuthorityAgent, pendingLive } = await import("../offchain/mssa/registration");
       const { randomBytes, hexToBytes, bytesToHex } = await import("@noble/hashes/utils.js");
       const place = placeId(a.place);
       // the deployment's election key, for an elector registration (in-process: kept in the local
@@ -637,7 +637,7 @@ task(
       const onChainPrior = prior?.id ? await c.ledger.registration(prior.id) : undefined;
       const PENDING_TTL = await c.ledger.PENDING_TTL();
       const now = BigInt((await hre.ethers.provider.getBlock("latest"))!.timestamp);
-      if (prior?.pending && onChainPrior && onChainPrior.status === 1n && now < onChainPrior.proposedAt + PENDING_TTL) {
+      if (prior?.pending && onChainPrior && pendingLive(onChainPrior, now, PENDING_TTL)) {
         // A registration that was proposed but not fully approved (an earlier run stopped): resume it.
         console.log(`resuming registration ${prior.id}: proposed, ${onChainPrior.approvals} of ${k} approvals`);
         for (const [i, au] of approvers.entries())
