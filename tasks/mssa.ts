@@ -90,7 +90,11 @@ task("mssa:status", "Shows the election: round, stage, deadlines, candidates wit
     console.log(`members M = ${await c.el.memberCount()}; round ${id}: ${STAGES[Number(r.stage)]}`);
     if (id > 0n && Number(r.stage) < 3)
       console.log(
-        `  nomination until ${new Date(Number(r.nominationEnd) * 1000).toISOString()}, voting until ${new Date(Number(r.votingEnd) * 1000).toISOString()}`,
+        Number(r.stage) === 1
+          ? // the vote runs a full voting period from the close (s23-fxmssa F1), not from the deadline:
+            // votingEnd is only its earliest end until mssa:elect closes the nomination (s23-review finding 7)
+            `  nomination until ${iso(r.nominationEnd)}, then voting for ${(await c.el.params()).votingPeriod} s from the close (mssa:elect), so until no earlier than ${iso(r.votingEnd)}`
+          : `  nomination until ${iso(r.nominationEnd)}, voting until ${iso(r.votingEnd)}`,
       );
     for (const n of r.nominees) {
       // reports made since its nomination count from the round's end (s20-redm F1)
@@ -133,9 +137,18 @@ task(
     const from = await c.resolve(a.from, "--from");
     if (!(await c.el.isMember(from)))
       throw new RefusedError(`mssa:stand: --from ${from} is not a member (register it with mssa:register first)`);
-    const cur = await c.el.round(await c.el.currentRound());
-    if (Number(cur.stage) === 2)
-      throw new RefusedError(`mssa:stand: round ${await c.el.currentRound()} is voting already; stand in the next round`);
+    {
+      // the round's refusals a read knows, as for mssa:nominate (s23-review finding 8): a round open
+      // but no longer nominating (voting, or past its nomination deadline) takes no stand
+      const open = await c.el.currentRound();
+      const cur = await c.el.round(open);
+      const stage = Number(cur.stage);
+      if (stage === 2) throw new RefusedError(`mssa:stand: round ${open} is voting already; stand in the next round; nothing sent`);
+      if (stage === 1 && (await chainTime(hre)) >= cur.nominationEnd)
+        throw new RefusedError(
+          `mssa:stand: round ${open} is past its nomination deadline ${iso(cur.nominationEnd)}: \`mssa:elect\` closes it, then stand in the next round; nothing sent`,
+        );
+    }
     const id = await openRoundIfNone(c, "mssa:stand");
     if (!(await c.el.isElector(id, from)))
       throw new RefusedError(`mssa:stand: --from ${from} is no elector of round ${id} (enrolled after it opened)`);
@@ -580,7 +593,7 @@ task(
         );
         return { id: r.verified.id, commitment: r.verified.commitment, granted: r.outcome.granted, resumed: r.resumed };
       }
-      const { register, placeId, AuthorityAgent } = await import("../offchain/mssa/registration");
+      const { register, placeId, AuthorityAgent, pendingLive } = await import("../offchain/mssa/registration");
       const { randomBytes, hexToBytes, bytesToHex } = await import("@noble/hashes/utils.js");
       const place = placeId(a.place);
       // the deployment's election key, for an elector registration (in-process: kept in the local
@@ -637,7 +650,7 @@ task(
       const onChainPrior = prior?.id ? await c.ledger.registration(prior.id) : undefined;
       const PENDING_TTL = await c.ledger.PENDING_TTL();
       const now = BigInt((await hre.ethers.provider.getBlock("latest"))!.timestamp);
-      if (prior?.pending && onChainPrior && onChainPrior.status === 1n && now < onChainPrior.proposedAt + PENDING_TTL) {
+      if (prior?.pending && onChainPrior && pendingLive(onChainPrior, now, PENDING_TTL)) {
         // A registration that was proposed but not fully approved (an earlier run stopped): resume it.
         console.log(`resuming registration ${prior.id}: proposed, ${onChainPrior.approvals} of ${k} approvals`);
         for (const [i, au] of approvers.entries())

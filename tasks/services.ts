@@ -653,7 +653,10 @@ listenFlags(
     const local = localState(hre);
     // the authority's key is configured (METATRUST_KEY_<ROLE>) or kept in the keystore: a name with
     // none (a typo) is refused naming --account, with no key made or funded (s23-fxops)
-    const wallet = await roleAccounts(hre, local.keystore).key(a.account, { flag: "--account", create: false });
+    // and it is topped up only once it is found an authority of the place: a refused start sends
+    // nothing (s23-review finding 6)
+    const accounts = roleAccounts(hre, local.keystore);
+    const wallet = await accounts.key(a.account, { flag: "--account", create: false, fund: false });
     const ledger = CredentialLedger__factory.connect(await deployedAddress(hre, "CredentialLedger"), wallet);
     const p = await ledger.place(placeId(a.place));
     const authorities = p.authorities.map((x) => x.toLowerCase());
@@ -724,6 +727,8 @@ listenFlags(
       }
     } else if (!local.keystore.exists(ELECTION_KEY_RECORD))
       console.log("no election key in this folder (--election-key <file>): registrations for access only, no electors");
+    // every refusal is behind us: only now is the authority's account topped up for its gas
+    await accounts.topUp(wallet.address, 0n);
     const svc = new AuthorityService({
       keystore: local.keystore,
       dir: path.join(local.dir, `service-mssa-${placeId(a.place).slice(2, 10)}`),

@@ -145,7 +145,21 @@ describe("tasks: mssa:* (in-process network, one process)", function () {
     expect((await rejects(hre.run("mssa:vote", { from: "5", ranking: "0,1,2,3,4,5" }))).message).to.match(
       /^mssa:vote: round \d+ is nomination, not voting: `mssa:elect` closes the nomination after its deadline/,
     );
-    const round = (await hre.run("mssa:status")).round;
+    // during the nomination the status gives the vote's end as "no earlier than": it runs a full
+    // voting period from the close (s23-review finding 7)
+    const printed: string[] = [];
+    const quiet = console.log;
+    console.log = (...x: unknown[]) => void printed.push(x.join(" "));
+    let round: bigint;
+    try {
+      round = (await hre.run("mssa:status")).round;
+    } finally {
+      console.log = quiet;
+    }
+    expect(printed.join("\n")).to.match(
+      new RegExp(`nomination until \\S+, then voting for [1-9]\\d* s from the close \\(mssa:elect\\), so until no earlier than \\S+`),
+    );
+    expect(printed.join("\n")).to.not.match(/voting until/);
     // refusals a read knows are made before anything is sent, in one line (s23-fxops finding 4)
     const block0 = await hre.ethers.provider.getBlockNumber();
     expect((await rejects(hre.run("mssa:nominate", { from: "4", nominee: "5" }))).message).to.equal(
@@ -159,6 +173,14 @@ describe("tasks: mssa:* (in-process network, one process)", function () {
     expect((await rejects(hre.run("mssa:nominate", { from: "9", nominee: "5" }))).message).to.match(
       new RegExp(`^mssa:nominate: round ${round} is past its nomination deadline \\S+: \`mssa:elect\` closes it; nothing sent$`),
     );
+    // standing past the deadline: refused naming the round, nothing sent (s23-review finding 8)
+    const block1 = await hre.ethers.provider.getBlockNumber();
+    expect((await rejects(hre.run("mssa:stand", { from: "10" }))).message).to.match(
+      new RegExp(
+        `^mssa:stand: round ${round} is past its nomination deadline \\S+: \`mssa:elect\` closes it, then stand in the next round; nothing sent$`,
+      ),
+    );
+    expect(await hre.ethers.provider.getBlockNumber(), "a refused stand was sent").to.equal(block1);
     await hre.run("mssa:elect");
     const st = await hre.run("mssa:status");
     expect(st.stage).to.equal("voting");

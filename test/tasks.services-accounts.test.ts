@@ -52,6 +52,26 @@ describe("service starts never make or fund a key for a name that has none (s23-
     expect(msg).to.include('--account "authorty:1"').and.include("METATRUST_KEY_AUTHORTY_1");
   });
 
+  it("mssa:serve authority --account <a key that is no authority of the place>: refused before its top-up (s23-review finding 6)", async () => {
+    await hre.run("mssa:place", {
+      name: "PL-notauth",
+      authorities: (await hre.ethers.getSigners())
+        .slice(1, 3)
+        .map((s) => s.address)
+        .join(","),
+    });
+    // a configured key with no ether: the resolver's default would top it up before the check
+    const key = hre.ethers.Wallet.createRandom();
+    process.env.METATRUST_KEY_NOTAUTH = key.privateKey;
+    try {
+      const msg = await refused("mssa:serve", { role: "authority", place: "PL-notauth", account: "notauth", port: 0 });
+      expect(msg).to.include(`${key.address} (--account notauth) is not an authority of PL-notauth`);
+      expect(await hre.ethers.provider.getBalance(key.address)).to.equal(0n);
+    } finally {
+      delete process.env.METATRUST_KEY_NOTAUTH;
+    }
+  });
+
   it("rsms:serve rpm --pool <a pool with no RPM here>: refused naming the pool", async () => {
     const msg = await refused("rsms:serve", { role: "rpm", pool: 7, port: 0 });
     expect(msg).to.include("pool 7 has no RPM in this data folder");

@@ -327,7 +327,7 @@ export function roleAccounts(hre: HardhatRuntimeEnvironment, keystore: Keystore,
         `${use?.flag ?? "account"} "${name}" is no key here: set ${roleEnvVar(name)}, or keep it as keystore record ${roleRecord(name)}`,
       );
     const w = walletOf(held);
-    await fund(w.address);
+    if (use?.fund !== false) await fund(w.address);
     return w;
   };
 

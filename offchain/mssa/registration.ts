@@ -630,3 +630,24 @@ export function accessSigner(signature: string, place: string, nonce: string, ch
   const c = accessChallenge(place, nonce, chainId, ledger, self);
   return verifyTypedData(c.domain, c.types, c.message, signature);
 }
+
+/**
+ * The first second at which a pending registration can no longer be approved, by the ledger's rule
+ * (CredentialLedger._expiry, s23-rtm F5): `pendingTtl` (PENDING_TTL) after its proposal, or the
+ * second after the deadline its user signed, whichever comes first. Every off-chain copy of "is the
+ * proposal still live" reads this, so none resumes a proposal the chain has let die.
+ */
+export function pendingExpiry(reg: { proposedAt: bigint; consentDeadline: bigint }, pendingTtl: bigint): bigint {
+  const ttl = reg.proposedAt + pendingTtl;
+  const signed = reg.consentDeadline + 1n;
+  return signed < ttl ? signed : ttl;
+}
+
+/** Whether registration `reg` is pending and still approvable at chain time `now` (CredentialLedger._live, pending case). */
+export function pendingLive(
+  reg: { status: bigint; proposedAt: bigint; consentDeadline: bigint },
+  now: bigint,
+  pendingTtl: bigint,
+): boolean {
+  return reg.status === 1n && now < pendingExpiry(reg, pendingTtl);
+}

@@ -8,6 +8,7 @@
 import { MetatrustError, type ErrorCode } from "../errors";
 import { MAX_RESPONSE_BYTES, checkUrlShape } from "./endpoint";
 import { isDroppedConnection } from "../chain/dropped";
+import { Scheme, openEnvelope } from "./envelope";
 
 /** A service refused the request, or could not be reached. */
 export class ServiceError extends MetatrustError {
@@ -15,10 +16,13 @@ export class ServiceError extends MetatrustError {
   readonly status: number;
   /** the server's reason (e.g. NOT_IN_FILTER, STALE), if any */
   readonly reason?: string;
-  constructor(code: ErrorCode, status: number, message: string, reason?: string) {
+  /** whether the refused request was a signed envelope (scheme != None): set by postEnvelope */
+  readonly signedRequest?: boolean;
+  constructor(code: ErrorCode, status: number, message: string, reason?: string, signedRequest?: boolean) {
     super(code, message);
     this.status = status;
     this.reason = reason;
+    this.signedRequest = signedRequest;
   }
 }
 
@@ -116,6 +120,15 @@ async function fetchBounded(
   }
 }
 
+/** Whether `body` is an envelope signed by its sender (scheme != None); false for bytes that are no envelope. */
+function signedEnvelope(body: Uint8Array): boolean {
+  try {
+    return openEnvelope(body).scheme !== Scheme.None;
+  } catch {
+    return false;
+  }
+}
+
 /**
  * Posts an envelope to `${base}${path}`.
  * @param base - the service URL (http://host:port)
@@ -154,6 +167,7 @@ export async function postEnvelope(base: string, path: string, body: Uint8Array,
       res.status,
       `${base}${path}: ${res.status} ${j.reason ?? j.error ?? ""} ${j.message ?? ""}`.trim(),
       j.reason,
+      signedEnvelope(body),
     );
     // a 429 from the service's policy (QUOTA_EXCEEDED: the MSRP's group quota) holds until its
     // window ends: final now; a 429 from the rate limit is retried
@@ -182,14 +196,17 @@ export async function getJson<T>(base: string, path: string, timeoutMs = 10_000)
  * state for this very request, whose first attempt was served while its reply was lost (h11-red
  * R4), and REQUEST_ID_REUSED says only that the id was answered for other bytes, which may be a copy
  * of this request made on the path (s23-rth F1: an unsigned request's session and issuedAt are
- * signed by nobody). The pending state is kept, the next run resends the same bytes, and the
+ * signed by nobody). For a signed request (scheme != None) nobody on the path can make such a copy:
+ * REQUEST_ID_REUSED there says the id was taken by other bytes its own sender signed, so it is final
+ * (s23-review finding 5). Otherwise the pending state is kept, the next run resends the same bytes, and the
  * service's reply cache (by id and payload) or the chain tells the outcome; `--abandon`
  * (offchain/services/pending.ts) drops it once the chain and the service say it did not take effect.
  * @param e - what postEnvelope threw
  */
 export function refusedForGood(e: unknown): boolean {
   if (!(e instanceof ServiceError) || e.status < 400 || e.status >= 500 || e.status === 429) return false;
-  return e.status !== 409;
+  if (e.status !== 409) return true;
+  return e.reason === "REQUEST_ID_REUSED" && e.signedRequest === true;
 }
 
 /**

@@ -23,6 +23,7 @@ import { ServiceError } from "./client";
 import { contractRevert } from "../chain/reverts";
 import { EnrolmentTokenError } from "./enrolment";
 import { CONNECTION_DEFAULTS } from "./limits";
+import { isIPv4, isIPv6 } from "net";
 
 /** How a service listens. */
 export type ServiceConfig = {
@@ -71,6 +72,30 @@ export type BinaryRoute = { path: string; handle(request: Uint8Array): Promise<U
 
 /** A running service. */
 export type RunningService = { url: string; port: number; app: FastifyInstance; close(): Promise<void> };
+
+/**
+ * The key a client's connections are counted under for the per-address cap (s23-review finding 9):
+ * an IPv4 address as is; an IPv4-mapped IPv6 address (::ffff:a.b.c.d, how a dual-stack socket
+ * names an IPv4 client) by its IPv4 address; any other IPv6 address by its /64, the least a host is
+ * given, so a client cannot pass the cap by spreading its connections over the addresses of its
+ * subnet.
+ * @param address - the socket's remote address
+ */
+export function connectionKey(address: string): string {
+  const bare = address.split("%")[0]; // a zone id (fe80::1%eth0) names the link, not the host
+  if (!isIPv6(bare)) return bare;
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(bare);
+  if (mapped && isIPv4(mapped[1])) return mapped[1];
+  // the eight 16-bit groups (an IPv4 tail is two), "::" expanded
+  const [head, tail] = bare.includes("::") ? bare.split("::") : [bare, undefined];
+  const groups = (part: string | undefined) => (!part ? [] : part.split(":").flatMap((g) => (g.includes(".") ? ["0", "0"] : [g])));
+  const h = groups(head);
+  const all = tail === undefined ? h : [...h, ...Array<string>(8 - h.length - groups(tail).length).fill("0"), ...groups(tail)];
+  return `${all
+    .slice(0, 4)
+    .map((g) => parseInt(g, 16).toString(16))
+    .join(":")}::/64`;
+}
 
 /** The HTTP status and JSON body of an error. */
 export function statusOf(e: unknown): { status: number; body: { error: string; reason?: string; message: string } } {
@@ -160,7 +185,7 @@ export async function startService(
   if (!cfg.trustProxy) {
     const open = new Map<string, number>();
     server.on("connection", (sock: import("net").Socket) => {
-      const who = sock.remoteAddress ?? "";
+      const who = connectionKey(sock.remoteAddress ?? "");
       const n = (open.get(who) ?? 0) + 1;
       if (n > perAddress) return void sock.destroy();
       open.set(who, n);

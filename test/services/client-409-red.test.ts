@@ -8,9 +8,10 @@
  * which answers the retry itself). Before the fix the client removed its pending record, so the
  * user's next run built a fresh request: the RPM's pool (created on-chain by the first request)
  * could never be enrolled again and sk_RPM, sealed to the deleted transport key, was lost; the
- * RN's name and token were spent. A 409 now never drops the pending state (s23-rth F1: not even
- * REQUEST_ID_REUSED, which a copy made on the path can cause): the next run resends the same
- * request, and the service's reply cache answers it.
+ * RN's name and token were spent. A 409 now drops the pending state only when it is
+ * REQUEST_ID_REUSED to a signed request (s23-rth F1: for an unsigned one a copy made on the path can
+ * cause it; s23-review finding 5: nobody on the path can copy a signed one): otherwise the next run
+ * resends the same request, and the service's reply cache answers it.
  * Red before the fix (refusedForGood true for every 409): the pending records were gone, and the
  * next run failed for good: "422 INVALID_STATE enrolRpm: pool 2 already exists on-chain" (the RPM's
  * sk_RPM lost), "403 TOKEN_USED admit: token … was used by another request" (the RN's). The MIT
@@ -233,7 +234,10 @@ describe("h11-fix3: a client keeps its pending request on a 409 that does not pr
     }
   });
 
-  it("a 409 REQUEST_ID_REUSED does not prove the request was not served (s23-rth F1): the pending registration is kept", async () => {
+  it("a 409 REQUEST_ID_REUSED to a signed request is final (s23-review finding 5): the pending registration is dropped, the next run starts afresh", async () => {
+    // the RN's registration is signed by its enrolment token's key: nobody on the path can make a
+    // copy of it under its id, so the refusal says these very bytes will never be served (an
+    // unsigned request's REQUEST_ID_REUSED is kept: test/services/client-signed-409.test.ts)
     const proxy = await scripted(s.msrpUrl, ["409-reused"]);
     const ks = new Keystore(path.join(tmp("rn-reused"), "keystore"), "");
     const args = {
@@ -251,10 +255,9 @@ describe("h11-fix3: a client keeps its pending request on a 409 that does not pr
         () => "registered",
         (e: Error) => firstLine(e),
       );
-      // the id may have been answered for a copy of these bytes made on the path: the transport key
-      // the reply is sealed to stays, and the next run resends the same bytes
-      expect(first).to.match(/409 REQUEST_ID_REUSED.*kept/);
-      expect(ks.exists("rsms-rn-rn-reused-register")).to.equal(true);
+      expect(first).to.match(/409 REQUEST_ID_REUSED/);
+      expect(first).to.not.match(/kept/);
+      expect(ks.exists("rsms-rn-rn-reused-register")).to.equal(false);
       const r = await registerRnRemote({ ...args, msrpUrl: s.msrpUrl });
       expect(r.state.name).to.equal("rn-reused");
       expect(ks.exists(rnClientRecord("rn-reused"))).to.equal(true);

@@ -35,7 +35,7 @@ import { fromHex } from "../../crypto/bytes";
 import { decodePoint, mulBase, randomScalar } from "../../crypto/group";
 import type { Keystore } from "../../storage/keystore";
 import { commitment as commitmentOf, encodeCredential, evenLength } from "../../mssa/credential";
-import { RegistrationError, buildRequest, fresh32, identityDocument, placeId } from "../../mssa/registration";
+import { RegistrationError, buildRequest, fresh32, identityDocument, pendingLive, placeId } from "../../mssa/registration";
 import { checkConsentTtl, consentToRegistration } from "../../mssa/ledger";
 import { Bits } from "../../mssa/bits";
 import { Kind, Route, openEnvelope, sealEnvelope, verifyEnvelope, EnvelopeError } from "../envelope";
@@ -308,7 +308,7 @@ export async function registerRemote(a: {
     const status = Number(reg.status);
     const verifier = byAccount.get(getAddress(prior.verifier));
     const block = await a.dep.ledger.runner?.provider?.getBlock("latest");
-    const live = status === 1 && (!block || BigInt(block.timestamp) < reg.proposedAt + (await a.dep.ledger.PENDING_TTL()));
+    const live = status === 1 && (!block || pendingLive(reg, BigInt(block.timestamp), await a.dep.ledger.PENDING_TTL()));
     // what the user's record says its verifier verified (a record from before h12 carries no election nullifier: access only)
     const verified = {
       commitment: prior.commitment,

@@ -1,5 +1,5 @@
 /**
- * s23-review finding (failing test): F5 moved the ledger's expiry of a pending registration to
+ * s23-review finding 1 (fixed by s23-fxrev2: offchain/mssa/registration.ts pendingExpiry/pendingLive): F5 moved the ledger's expiry of a pending registration to
  * min(proposedAt + PENDING_TTL, consentDeadline + 1) (CredentialLedger._expiry/_live), but the
  * off-chain mirrors still read proposedAt + PENDING_TTL: the user's client
  * (offchain/services/mssa/clients.ts, `live`) and mssa:register's resume (tasks/mssa.ts). A user
@@ -24,7 +24,7 @@ import { CredentialLedger__factory } from "../../typechain-types";
 
 const ONCE = { attempts: 1, timeoutMs: 30_000, backoffMs: 10 };
 
-describe("s23-review: a registration expired by its consent deadline does not strand its user", function () {
+describe("mssa client: a registration expired by its consent deadline does not strand its user", function () {
   this.timeout(240_000);
   const services: AuthorityService[] = [];
   after(async () => {
