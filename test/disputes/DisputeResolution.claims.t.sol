@@ -31,8 +31,12 @@ contract DisputeResolutionClaimsTest is FlagContestFixture {
     }
 
     function _open(uint8 nature, bytes32 evidence) internal returns (uint256) {
+        return _open(nature, evidence, 2);
+    }
+
+    function _open(uint8 nature, bytes32 evidence, uint8 options) internal returns (uint256) {
         vm.prank(_controllerOf(0));
-        return dr.openDispute{value: DEPOSIT}(ents[0], ents[1], nature, 2, evidence, "", 0);
+        return dr.openDispute{value: DEPOSIT}(ents[0], ents[1], nature, options, evidence, "", 0);
     }
 
     /// R1: while a dispute over (respondent, evidence) is open, and after it ended with a decision
@@ -117,7 +121,7 @@ contract DisputeResolutionClaimsTest is FlagContestFixture {
     function testFuzz_upheldOnlyByAStrictMajority(uint8 optionsSeed, uint8[5] memory choices) public {
         uint8 options = 2 + (optionsSeed % 7);
         for (uint256 k; k < 5; ++k) choices[k] = choices[k] % (options + 1); // == options: abstains
-        uint256 id = _open(0, keccak256("split"));
+        uint256 id = _open(0, keccak256("split"), options);
         _judge(id, options, choices);
         IDisputeResolution.Dispute memory d = dr.dispute(id);
         uint256[8] memory t = dr.tally(id);

@@ -1839,7 +1839,7 @@ contract DisputeResolutionFixedFindingsTest is DisputeFixture {
     }
 
     /// Vote farming (moved from the findings, rewritten with a second account): one account opens
-    /// 25 disputes between its own claimant and respondent in one block; a second account (an
+    /// 4 disputes (25 before s23-rtt R4 bounded a claimant's open claims by its stake) between its own claimant and respondent in one block; a second account (an
     /// accomplice, or the farmer's other wallet) holds a verified, old-enough voter that reveals the
     /// same option in all of them. Before issue 16 each revealed majority vote earned +0.02 (the
     /// voter reached 1.0 from 0.5, and every deposit came back). Now the winners are paid only from
@@ -1858,9 +1858,13 @@ contract DisputeResolutionFixedFindingsTest is DisputeFixture {
         tm.register(voter, ITrustManager.Kind.Avatar);
         vm.prank(actors[ADMIN]);
         tm.setIdentityVerified(voter, true); // the accomplice holds one verified identity
+        // a claim needs standing and a stake covering every open claim's penalty (s23-rtt R4): the farmer's
+        // claimant is verified and holds as many disputes open at once as its stake allows (4 at 0.5)
+        vm.prank(actors[ADMIN]);
+        tm.setIdentityVerified(claimant, true);
         vm.roll(block.number + MIN_AGE + 1);
         vm.deal(farmer, 10 ether);
-        uint256[] memory disputes = new uint256[](25);
+        uint256[] memory disputes = new uint256[](4);
         for (uint256 i; i < disputes.length; ++i) {
             vm.prank(farmer);
             disputes[i] = dr.openDispute{value: DEPOSIT}(claimant, respondent, 0, 2, _nextEvidence(), "", 0);
@@ -2013,8 +2017,9 @@ contract AppealHandler is DisputeFixture {
         uint256 ri = _mix(respondentSeed, 2) % N_REGISTERED;
         if (ri == ci) ri = (ci + 1) % N_REGISTERED;
         if (_mix(claimantSeed, 4) % 4 != 0) {
-            ci = N_REGISTERED + (_mix(claimantSeed, 5) % 2);
-            ri = ci == N_REGISTERED ? N_REGISTERED + 1 : N_REGISTERED;
+            // a fixture entity claims (an outside party, unverified at reputation 0, has no stake to
+            // claim with: s23-rtt R4) against an outside party
+            ri = N_REGISTERED + (_mix(claimantSeed, 5) % 2);
         }
         (bytes32 claimant, bytes32 respondent) = (ents[ci], ents[ri]);
         uint8 options = uint8(2 + (_mix(optionsSeed, 3) % 3));
@@ -2760,7 +2765,9 @@ contract DisputeResolutionAppealCoverageTest is Test {
         assertGe(h.laterRoundVerdicts(), 1, "no verdict stood from a round above 0");
         assertGe(h.succeeded(IDisputeResolution.settle.selector), 5, "fewer than five settlements");
         assertGe(h.movingSettlements(), 1, "no settlement moved a reputation");
-        assertGe(h.supersededRevealsSettled(), 1, "no voter of a superseded round was settled under a moving verdict");
+        // A superseded round's voter settled under a moving verdict: since s23-rtt R4 the parties of most
+        // disputes are a fixture entity (it cannot vote) and an outside party, and this script's five disputes
+        // no longer reach that state; test_randomCampaignsReachTheAppealStates asserts it (one campaign in eight).
     }
 
     event log_named_uint(string key, uint256 val);
