@@ -67,5 +67,8 @@ describe("mssa client: a registration expired by its consent deadline does not s
     const r = await registerRemote({ place, user, infos, dep, keystore: ks, retry: ONCE }).catch((e: Error) => e);
     expect(r instanceof Error ? r.message : "registered", "the retry after the deadline").to.equal("registered");
     expect((await dep.ledger.access(user.address, placeId(place)))[0]).to.equal(true);
+    // the dead registration got no approval past its deadline (the authority's own refusal of such an
+    // approval, asked directly: test/services/mssa-red.test.ts, "an approval asked after the pending TTL")
+    expect(await dep.ledger.approvedBy(rec.id, au[1].address), "no approval of the expired registration").to.equal(false);
   });
 });
