@@ -209,7 +209,13 @@ describe("JSON-RPC calls per task step (issue 20)", function () {
     // (the other process used the account's nonce: the first send is refused, counted again, sent again,
     // and the refused one's early receipt and pair reads, asked for while it was sent, are spent); the
     // pair at the block seen has two ratings fewer than after: read again at the rating's block and the one before
-    expect(r.calls).to.deep.equal({ eth_sendRawTransaction: 2, eth_getTransactionCount: 1, eth_getTransactionReceipt: 2, eth_call: 8 });
+    // (the refused send's receipt is answered null; on a loaded machine the second send's early receipt
+    // can be answered null once more: asked again, and the pair read again, up to two eth_calls)
+    const e = (r.empty.eth_getTransactionReceipt ?? 0) - 1;
+    expect(e, "receipts answered null besides the refused send's").to.be.within(0, 1);
+    const { eth_call, ...rest } = r.calls;
+    expect(rest).to.deep.equal({ eth_sendRawTransaction: 2, eth_getTransactionCount: 1, eth_getTransactionReceipt: 2 + e });
+    expect(eth_call, "eth_call").to.be.within(8, 8 + 2 * e);
     const onChain = await fast.pair(x, y);
     expect([r.value.stored, onChain.ratings]).to.deep.equal([onChain.trust, 3]);
   });
@@ -268,7 +274,8 @@ describe("JSON-RPC calls per task step (issue 20)", function () {
     try {
       // (joins from the local view: no read before the transaction, rsms-join.md change 18)
       const r = await counter().during(() => hre.run("rsms:join", { rn: "j2", pool: 1 }));
-      expect(r.calls).to.deep.equal({
+      // (the receipt is asked for early: on a loaded machine it can be answered null once)
+      expect(answered(r)).to.deep.equal({
         eth_gasPrice: 1,
         eth_getBlockByNumber: 1,
         eth_maxPriorityFeePerGas: 1,
@@ -280,7 +287,6 @@ describe("JSON-RPC calls per task step (issue 20)", function () {
     }
     await joinViewsSettled();
     const again = await counter().during(() => hre.run("rsms:join", { rn: "j3", pool: 1 }));
-    // (the receipt is asked for early: on a loaded machine it can be answered null once, as above)
     expect(answered(again)).to.deep.equal({ eth_sendRawTransaction: 1, eth_getTransactionReceipt: 1 });
     expect(again.roundTrips - early(again)).to.equal(2);
     await joinViewsSettled();
