@@ -88,7 +88,7 @@ async function avatarContext(hre: HardhatRuntimeEnvironment) {
   // names are per owner (h9-red F7): the id of `name` opens with its owner's tag, so no other
   // user can take it; two owners may each have an avatar "fox"
   const avatarId = (owner: InstanceType<typeof agents.AvatarParty>, name: string) => {
-    if (!owner.mit) throw new Error(`avatar: ${owner.name} has no MIT (run idp:issue first)`);
+    if (!owner.mit) throw new UsageError(`avatar: ${owner.name} has no MIT (run idp:issue first)`);
     return protocols.avatarIdOf(owner.mit.serial, name);
   };
   const now = async () => (await hre.ethers.provider.getBlock("latest"))!.timestamp;

@@ -28,7 +28,7 @@ async function disputeContext(hre: HardhatRuntimeEnvironment) {
   /** A ledger that signs as the account controlling `entity` (one of this node's accounts). */
   const ledgerFor = async (entity: string) => {
     const controller = (await tm.entity(entity)).controller;
-    if (controller === hre.ethers.ZeroAddress) throw new Error(`dispute: entity ${entity} is not registered`);
+    if (controller === hre.ethers.ZeroAddress) throw new UsageError(`dispute: entity ${entity} is not registered`);
     return new DisputeLedger(dr.connect(await accountSigner(hre, controller, { flag: `entity ${entity}'s controller` })));
   };
   /** Tops an account up to `value` plus its gas budget before a payment (role keys hold gas only). */
@@ -502,8 +502,10 @@ task("chain:advance", "Development chains only (hardhat, localhost): moves time 
   .addOptionalParam("seconds", "Seconds to advance (at most 2^32)", 0, types.int)
   .addOptionalParam("blocks", "Blocks to mine (e.g. the dispute minimum age, 7,200)", 1, types.int)
   .setAction(async (a: { seconds: number; blocks: number }, hre) => {
-    if (!["hardhat", "localhost"].includes(hre.network.name)) throw new Error("chain:advance: only on the hardhat and localhost networks");
-    if (!Number.isInteger(a.blocks) || a.blocks < 1) throw new Error(`chain:advance: --blocks must be a positive integer, got ${a.blocks}`);
+    if (!["hardhat", "localhost"].includes(hre.network.name))
+      throw new UsageError("chain:advance: only on the hardhat and localhost networks");
+    if (!Number.isInteger(a.blocks) || a.blocks < 1)
+      throw new UsageError(`chain:advance: --blocks must be a positive integer, got ${a.blocks}`);
     // the node refuses a timestamp beyond 2^64 - 1 with a parser message, after nothing named the flag (s17-redA F5)
     if (!Number.isSafeInteger(a.seconds) || a.seconds < 0 || a.seconds > MAX_ADVANCE_SECONDS)
       throw new UsageError(`chain:advance: --seconds must be 0 to ${MAX_ADVANCE_SECONDS} (about 136 years), got ${a.seconds}`);

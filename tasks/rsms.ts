@@ -204,7 +204,7 @@ task("rsms:setup", "MSRP setup: draws msk, derives PK_pub and stores the MSRP's 
     const { BloomFilter, BLOOM_LIMITS } = await import("../offchain/crypto/bloom");
     parseWhole("rsms:setup", "--capacity", a.capacity, 1, BLOOM_LIMITS.maxN);
     BloomFilter.init(a.capacity, a.lambda); // validates the parameters
-    if (!Number.isInteger(a.ttl) || a.ttl < 1) throw new Error(`rsms:setup: --ttl must be a positive number of seconds, got ${a.ttl}`);
+    if (!Number.isInteger(a.ttl) || a.ttl < 1) throw new UsageError(`rsms:setup: --ttl must be a positive number of seconds, got ${a.ttl}`);
     const m = r.Msrp.setup({ capacity: a.capacity, lambda: a.lambda, intervalSec: a.interval, ttlSec: a.ttl });
     r.ks.create(MSRP_RECORD, m.toRecord());
     const { toHex } = await import("../offchain/crypto/bytes");

@@ -319,14 +319,14 @@ task(
     type RedFamily = import("../offchain/trust/adversaries/redteam/generate").RedFamily;
     const benchDir = path.resolve(__dirname, "..", "bench", "results");
     if (!/^[A-Za-z0-9._-]+$/.test(a.output))
-      throw new Error(`sim:redteam: --output: a base name (letters, digits, . _ -), got ${a.output}`);
+      throw new UsageError(`sim:redteam: --output: a base name (letters, digits, . _ -), got ${a.output}`);
     const previous = path.join(benchDir, `${a.output}.json`);
     // JSON wrote NaN as null: read it back as NaN
     const readPrevious = () =>
       fs.existsSync(previous) ? JSON.parse(fs.readFileSync(previous, "utf8"), (_k, v) => (v === null ? NaN : v)) : undefined;
     if (a.reportOnly) {
       const old = readPrevious();
-      if (!old) throw new Error(`sim:redteam: --report-only: no ${previous} to read`);
+      if (!old) throw new UsageError(`sim:redteam: --report-only: no ${previous} to read`);
       console.log(`wrote ${writeRedteamReport(old.rows, benchDir, old.runs, a.output).join(", ")}`);
       return old.rows;
     }
@@ -335,10 +335,10 @@ task(
       ? a.families.split(",").flatMap((f) => (f === "round2" ? [...RED2_ATTACKS, ...RED2_HONEST] : [f]))
       : undefined;
     const unknown = families?.find((f) => !known.includes(f));
-    if (unknown) throw new Error(`sim:redteam: --families: unknown family ${unknown} (known: ${known.join(", ")})`);
-    if (!(a.seeds >= 1 && a.seeds <= RED_SEEDS.length)) throw new Error(`sim:redteam: --seeds must be 1-${RED_SEEDS.length}`);
+    if (unknown) throw new UsageError(`sim:redteam: --families: unknown family ${unknown} (known: ${known.join(", ")})`);
+    if (!(a.seeds >= 1 && a.seeds <= RED_SEEDS.length)) throw new UsageError(`sim:redteam: --seeds must be 1-${RED_SEEDS.length}`);
     const sizes = a.scale.split(",").map(Number);
-    if (sizes.some((n) => !(Number.isInteger(n) && n >= 100))) throw new Error(`sim:redteam: --scale: sizes must be integers >= 100`);
+    if (sizes.some((n) => !(Number.isInteger(n) && n >= 100))) throw new UsageError(`sim:redteam: --scale: sizes must be integers >= 100`);
     const git = (...args: string[]) =>
       execFileSync("git", args, { cwd: path.resolve(__dirname, "..") })
         .toString()

@@ -292,7 +292,7 @@ task("trust:register", "Registers a virtual entity in the TrustManager, controll
 /** Parses `--terms uptime:2,privacy:1` (weights default to 1) with `--bound` into the agreement terms P. */
 function parseTerms(bound: number, terms: string | undefined) {
   if (!(Number.isFinite(bound) && bound > 0))
-    throw new Error(`trust:interact: --bound must be a positive number of milliseconds, got ${bound}`);
+    throw new UsageError(`trust:interact: --bound must be a positive number of milliseconds, got ${bound}`);
   const list = (terms ?? "")
     .split(",")
     .map((t) => t.trim())
@@ -301,7 +301,7 @@ function parseTerms(bound: number, terms: string | undefined) {
       const [id, w = "1"] = t.split(":");
       const weight = Number(w);
       if (!id || !Number.isSafeInteger(weight) || weight < 1)
-        throw new Error(`trust:interact: --terms entry "${t}" is not id or id:weight (weight a positive integer)`);
+        throw new UsageError(`trust:interact: --terms entry "${t}" is not id or id:weight (weight a positive integer)`);
       return { id, weight };
     });
   return { latencyBoundMs: bound, terms: list };
@@ -330,9 +330,9 @@ task(
       hre,
     ) => {
       if (a.outcome !== "success" && a.outcome !== "failure")
-        throw new Error(`trust:interact: --outcome must be success or failure, got ${a.outcome}`);
+        throw new UsageError(`trust:interact: --outcome must be success or failure, got ${a.outcome}`);
       if (!(Number.isFinite(a.latency) && a.latency >= 0))
-        throw new Error(`trust:interact: --latency must be >= 0 milliseconds, got ${a.latency}`);
+        throw new UsageError(`trust:interact: --latency must be >= 0 milliseconds, got ${a.latency}`);
       const c = await trustContext(hre);
       const { InteractionLog } = await import("../offchain/trust/rater");
       const log = new InteractionLog(c.keystore);
@@ -349,10 +349,10 @@ task(
           .filter(Boolean),
       );
       for (const b of broken)
-        if (!agreement.terms.some((t) => t.id === b)) throw new Error(`trust:interact: --broken names ${b}, which is not in --terms`);
+        if (!agreement.terms.some((t) => t.id === b)) throw new UsageError(`trust:interact: --broken names ${b}, which is not in --terms`);
       const provider = await controllerOf(hre, a.to);
-      if (!provider) throw new Error(`trust:interact: --to ${a.to} is not registered`);
-      if (!(await controllerOf(hre, a.from))) throw new Error(`trust:interact: --from ${a.from} is not registered`);
+      if (!provider) throw new UsageError(`trust:interact: --to ${a.to} is not registered`);
+      if (!(await controllerOf(hre, a.from))) throw new UsageError(`trust:interact: --from ${a.from} is not registered`);
       // Chain time, one second past the latest block: newer than the pair's last rating, and no
       // later than the block of the next rating (block times increase strictly). Not the local
       // clock: a development chain's time differs from it.
@@ -453,15 +453,15 @@ async function rateAs(
   const to = c.ledgerMod.entityId(a.to);
   const typed = a.score !== undefined || a.factors !== undefined;
   if (typed && !a.unverifiable)
-    throw new Error(
+    throw new UsageError(
       "trust:rate: a typed --score/--factors cannot be recomputed by anyone: add --unverifiable to send it, or rate from evidence (trust:interact, --records)",
     );
-  if (typed && a.records) throw new Error("trust:rate: give --records or a typed --score/--factors, not both");
-  if (a.unverifiable && !typed) throw new Error("trust:rate: --unverifiable needs --score or --factors");
+  if (typed && a.records) throw new UsageError("trust:rate: give --records or a typed --score/--factors, not both");
+  if (a.unverifiable && !typed) throw new UsageError("trust:rate: --unverifiable needs --score or --factors");
   if (typed) {
     const m = await c.ledger.getModel();
     const scores = a.factors ? a.factors.split(",").map(Number) : Array(m.factorCount).fill(a.score);
-    if (scores.length !== m.factorCount) throw new Error(`trust:rate: the model has ${m.factorCount} factors, ${scores.length} given`);
+    if (scores.length !== m.factorCount) throw new UsageError(`trust:rate: the model has ${m.factorCount} factors, ${scores.length} given`);
     const r = await c.ledger.rate(from, to, c.fixed.packFactors(scores), undefined, before, eras);
     console.log(
       `${a.from} -> ${a.to}: UNVERIFIABLE typed rating ${c.fixed.fromWad(r.rating).toFixed(4)} (no evidence), stored trust ${c.fixed.fromWad(r.stored).toFixed(4)} (matches the off-chain model); ${r.tx.gasUsed.toLocaleString("en-US")} gas`,
@@ -483,11 +483,11 @@ async function rateAs(
     try {
       parsed = JSON.parse(text);
     } catch {
-      throw new Error("trust:rate: --records is not a readable JSON file");
+      throw new UsageError("trust:rate: --records is not a readable JSON file");
     }
     const p = parsed as { agreement?: unknown; records?: unknown } | null;
     if (!p || typeof p !== "object" || typeof p.agreement !== "object" || !Array.isArray(p.records))
-      throw new Error("trust:rate: --records must hold { agreement, records: [...] }");
+      throw new UsageError("trust:rate: --records must hold { agreement, records: [...] }");
     set = p as typeof set;
   } else {
     // E5: the records of the pair's latest rating on-chain are spent, whether or not the process
@@ -495,7 +495,7 @@ async function rateAs(
     log.prune(from, to, Number((await c.tm.pairOf(from, to)).updatedAt));
     const pending = log.get(from, to);
     if (!pending?.records.length)
-      throw new Error(
+      throw new UsageError(
         `trust:rate: no interactions of ${a.from} with ${a.to} logged since its last rating: log them with trust:interact, or give --records`,
       );
     set = pending;
@@ -553,7 +553,7 @@ task(
     const c = await trustContext(hre);
     const of = c.ledgerMod.entityId(a.of);
     const e = await c.tm.entity(of);
-    if (Number(e.kind) === 0) throw new Error(`trust:score: ${a.of} is not registered`);
+    if (Number(e.kind) === 0) throw new UsageError(`trust:score: ${a.of} is not registered`);
     const verified = await c.tm.isIdentityVerified(of);
     if (a.by) {
       const t = c.fixed.fromWad(await c.tm.trustOf(c.ledgerMod.entityId(a.by), of));
