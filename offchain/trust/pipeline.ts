@@ -351,7 +351,9 @@ export async function runDetectors(
     ratings,
   );
   const report = {
-    generatedAt: new Date().toISOString(),
+    // the time of the block read, not the clock's: two runs over one block put one report, one CID
+    // (a wall-clock time gave each run its own CID and pin: s23-rth F3's residual)
+    generatedAt: new Date(head.timestamp * 1000).toISOString(),
     // what the detections were computed from: the chain at this block (ratings, entities, seeds and
     // generations as of its end), the seeds by id, the generation each flag names
     block: { number: head.number, hash: head.hash },

@@ -107,5 +107,7 @@ describe("R2 (h16-red2, fixed): a detection report names its block and its seeds
     expect(pinned.block, "the same block").to.deep.equal(before.block);
     expect(pinned.ratings, "the same ratings").to.equal(before.ratings);
     expect(key(pinned.detections), "the same detections").to.deep.equal(key(before.detections));
+    // the same report to the byte: its time is the block's, not the clock's (one CID, one pin)
+    expect(pinned.cid, "the same report, the same CID").to.equal(before.cid);
   });
 });
