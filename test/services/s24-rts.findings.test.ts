@@ -1,0 +1,256 @@
+/**
+ * Red team s24-rts (outside, secrets and private links): findings, NOT fixed. Each test FAILS
+ * now and should pass once its finding is fixed.
+ *
+ * The RSMS paper keeps one link private from everybody but the MSRP: which pseudonyms (PIDs)
+ * belong to which RN (§III.D.2 unlinkability; contracts/interfaces/IResourcePoolRegistry.sol:
+ * "nothing here links two pseudonyms of one RN"). docs/deploy.md says the services' protocol seals
+ * what must stay secret, "what TLS adds is the metadata". The MSRP's trust attestation
+ * (POST /v1/trust/attest) and its log break that link:
+ *
+ * - F1: the SECOND_IDENTITY refusal names the RN's bound PID in the reply to a request for its
+ *   newer PID. The error reply is plain JSON over the service's HTTP, so anybody on the network
+ *   path reads "the RN behind PID_new already holds the trust identity PID_old": two pseudonyms of
+ *   one RN linked, the very link rotation exists to hide. An honest RN gets there by the ordinary
+ *   path the brief's "lost reply" rule covers: the MSRP bound its PID, the reply was lost (the
+ *   client never stored `trustId`), it rotated, and its client's default asks for the current PID.
+ * - F2: the MSRP's service log line for an attestation names the RN and the controller account
+ *   ("trust attestation: <name>'s PID_k for <controller>"); the chain's EntityRegistered event (registerAttested) gives
+ *   controller -> PID. So whoever reads the service log gets RN name -> its trust-identity PID
+ *   (and from the same line the RN's rotation count k).
+ *
+ * The avatar paper keeps a human's real identity with the IdP alone; offchain/services/avatars/wire.ts
+ * and docs/deploy.md: "iris templates, iris samples and real identities never cross the network in
+ * the clear, with or without TLS ... a relay can neither read them".
+ *
+ * - F3: a decryption oracle for the sealed real identity. The IssueRequest's box Enc_C(label ||
+ *   enrollment) is bound (AAD) to the kind, the key and the request id, but not to the token id,
+ *   which sits in the body outside it. The IdP opens the box, then checks the token against the
+ *   label and refuses with TOKEN_WRONG_IDENTITY, a message that quotes the opened label. So
+ *   Mallory, who holds any IdP token (her own, for her own MIT), takes Alice's issuance request
+ *   off the wire before it arrives, swaps in her token id, signs the envelope with her token's
+ *   key and sends it: the 403 reply spells out Alice's real identity.
+ */
+import http from "http";
+import { expect } from "chai";
+import { time } from "@nomicfoundation/hardhat-toolbox/network-helpers";
+import { rsmsServices, funded, tmp } from "../helpers/rsms-services";
+import { Keystore } from "../../offchain/storage/keystore";
+import { toHex } from "../../offchain/crypto/bytes";
+import { joinRemote, loadRemoteRn, reauthRemote, registerRnRemote, rnClientRecord } from "../../offchain/services/rsms/clients";
+import { attestTrustRemote, RESOURCE_NODE_KIND } from "../../offchain/services/rsms/attest";
+import { ServiceError } from "../../offchain/services/client";
+import { TrustManager__factory } from "../../typechain-types";
+import { idpSystem, startIdp } from "../helpers/idp-services";
+import { issueRemote } from "../../offchain/services/avatars/clients";
+import { IDP_RECORD } from "../../offchain/services/avatars/idp-service";
+import { SimulatedEye } from "../../offchain/avatars/iris";
+import { openEnvelope, sealEnvelope } from "../../offchain/services/envelope";
+import { postEnvelope } from "../../offchain/services/client";
+import { parseEnrolmentToken, tokenSigner } from "../../offchain/services/enrolment";
+import { concat } from "../../offchain/crypto/bytes";
+
+const once = { attempts: 1, timeoutMs: 30_000, backoffMs: 10 };
+
+/** A passive relay on the network path: forwards every request to `target` and keeps every reply body. */
+async function tap(target: string): Promise<{ url: string; seen: string[]; close: () => Promise<void> }> {
+  const seen: string[] = [];
+  const to = new URL(target);
+  const server = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on("data", (c: Buffer) => chunks.push(c));
+    req.on("end", () => {
+      const up = http.request({ host: to.hostname, port: to.port, path: req.url, method: req.method, headers: req.headers }, (r) => {
+        const back: Buffer[] = [];
+        r.on("data", (c: Buffer) => back.push(c));
+        r.on("end", () => {
+          const body = Buffer.concat(back);
+          seen.push(body.toString("latin1"));
+          res.writeHead(r.statusCode ?? 502, r.headers);
+          res.end(body);
+        });
+      });
+      up.on("error", () => res.destroy());
+      up.end(Buffer.concat(chunks));
+    });
+  });
+  await new Promise<void>((ok) => server.listen(0, "127.0.0.1", ok));
+  const port = (server.address() as { port: number }).port;
+  return { url: `http://127.0.0.1:${port}`, seen, close: () => new Promise((ok) => server.close(() => ok())) };
+}
+
+describe("s24-rts findings: the MSRP's trust attestation links an RN's pseudonyms (not fixed)", function () {
+  this.timeout(300_000);
+  let s: Awaited<ReturnType<typeof rsmsServices>>;
+  let tmAddress: string;
+
+  before(async () => {
+    s = await rsmsServices({ groups: true, pools: [1, 2] });
+    tmAddress = s.f.deployment.contracts.TrustManager.address;
+  });
+  after(async () => {
+    await s?.stop();
+    await s?.msrp.stop();
+  });
+
+  async function joinedRn(name: string): Promise<Keystore> {
+    const ks = new Keystore(tmp(`rts-${name}`), "");
+    await registerRnRemote({ msrpUrl: s.msrpUrl, name, poolId: 1, rid: `rn:${name}`, token: s.enrol(name), keystore: ks, dep: s.dep });
+    await s.msrp.publishDue();
+    await joinRemote({ name, poolId: 1, keystore: ks, dep: s.dep, retry: once });
+    return ks;
+  }
+  const pidOf = (ks: Keystore, name: string) => toHex(loadRemoteRn(ks, name)!.state.pid);
+
+  it("F1 (M): after a lost attestation reply and a rotation, the refusal on the wire names the RN's other pseudonym (a network observer links PID_new to PID_old)", async () => {
+    const ks = await joinedRn("w");
+    const first = pidOf(ks, "w");
+    // the MSRP binds `first` and answers; the reply is lost: the client never stores trustId
+    const kept = ks.load(rnClientRecord("w"));
+    await attestTrustRemote({
+      name: "w",
+      keystore: ks,
+      dep: s.dep,
+      trustManager: tmAddress,
+      controller: (await funded()).address,
+      now: await time.latest(),
+      retry: once,
+    });
+    ks.update(rnClientRecord("w"), kept); // as if the reply had never arrived
+    expect(s.msrp.msrp.trustIdOf("w")).to.equal(first);
+    // the RN rotates (pool 2): its new PID is, on chain, unlinkable from the old one
+    await reauthRemote({ name: "w", poolId: 2, keystore: ks, dep: s.dep, retry: once });
+    const second = pidOf(ks, "w");
+    expect(second).to.not.equal(first);
+    // it asks again, by default (its client knows no trust identity: the current PID), through a relay
+    const relay = await tap(s.msrpUrl);
+    try {
+      const reason = await attestTrustRemote({
+        name: "w",
+        keystore: ks,
+        dep: s.dep,
+        trustManager: tmAddress,
+        controller: (await funded()).address,
+        msrpUrl: relay.url,
+        now: await time.latest(),
+        retry: once,
+      }).then(
+        () => "attested",
+        (e: unknown) => (e instanceof ServiceError ? e.reason : String(e)),
+      );
+      expect(reason).to.equal("SECOND_IDENTITY");
+      // what the relay read in the clear in this one exchange
+      const wire = relay.seen
+        .filter((b) => b.includes("SECOND_IDENTITY"))
+        .join("\n")
+        .toLowerCase();
+      expect(wire, "the refusal names the PID asked for").to.contain(second.slice(2).toLowerCase());
+      expect(wire, "the plain-text refusal names the RN's other PID: two pseudonyms of one RN linked on the wire").to.not.contain(
+        first.slice(2).toLowerCase(),
+      );
+    } finally {
+      await relay.close();
+    }
+  });
+
+  it("F2 (M): the MSRP's service log names the RN with the controller it attested for; the chain's EntityRegistered gives the PID", async () => {
+    const ks = await joinedRn("v");
+    const pid = pidOf(ks, "v");
+    const controller = await funded();
+    const from = s.msrpLog.length;
+    const r = await attestTrustRemote({
+      name: "v",
+      keystore: ks,
+      dep: s.dep,
+      trustManager: tmAddress,
+      controller: controller.address,
+      now: await time.latest(),
+      retry: once,
+    });
+    const tm = TrustManager__factory.connect(tmAddress, controller);
+    await (await tm.registerAttested(r.pid, RESOURCE_NODE_KIND, r.deadline, r.attestation)).wait();
+    // a log reader: the line that names the RN also names an account ...
+    const lines = s.msrpLog.slice(from).filter((l) => l.includes("v's") || l.includes(" v ") || l.includes('"v"'));
+    const accounts = lines.flatMap((l) => l.match(/0x[0-9a-fA-F]{40}/g) ?? []);
+    // ... and the chain says which PID that account registered as an attested entity
+    const linked: string[] = [];
+    // registerAttested emits EntityRegistered(id, kind, controller): the controller is public
+    const attested = await tm.queryFilter(tm.filters.EntityRegistered());
+    for (const a of accounts)
+      for (const ev of attested) if (ev.args.controller.toLowerCase() === a.toLowerCase()) linked.push(String(ev.args.id).toLowerCase());
+    expect(s.msrpLog.length, "the service logged the attestation").to.be.greaterThan(from);
+    expect(linked, `the MSRP log (${lines.join(" | ")}) links RN "v" to its pseudonym ${pid}`).to.not.include(pid.toLowerCase());
+  });
+});
+
+/** A black hole on the network path: keeps every request body and answers 503 (the request "lost"). */
+async function sink(): Promise<{ url: string; bodies: Buffer[]; close: () => Promise<void> }> {
+  const bodies: Buffer[] = [];
+  const server = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on("data", (c: Buffer) => chunks.push(c));
+    req.on("end", () => {
+      if (req.method === "POST") bodies.push(Buffer.concat(chunks));
+      res.writeHead(503, { "content-type": "application/json" });
+      res.end(JSON.stringify({ error: "UNAVAILABLE", message: "down" }));
+    });
+  });
+  await new Promise<void>((ok) => server.listen(0, "127.0.0.1", ok));
+  const port = (server.address() as { port: number }).port;
+  return { url: `http://127.0.0.1:${port}`, bodies, close: () => new Promise((ok) => server.close(() => ok())) };
+}
+
+describe("s24-rts findings: the IdP's issuance echoes the sealed real identity (not fixed)", function () {
+  this.timeout(300_000);
+
+  it("F3 (H): with any token of her own, Mallory turns Alice's sealed issuance request into a 403 that spells out Alice's real identity", async () => {
+    const sys = await idpSystem("rts-idp");
+    const { svc, info } = await startIdp(sys);
+    try {
+      const alice = "Alice Liddell, b. 1852-05-04, passport 093117442";
+      // Alice's request leaves her machine and is taken off the wire (it never reaches the IdP)
+      const wire = await sink();
+      await issueRemote({
+        idp: { ...info, url: wire.url },
+        dep: sys.dep,
+        keystore: new Keystore(tmp("rts-alice"), ""),
+        name: "alice",
+        kind: "user",
+        label: alice,
+        enrollment: new SimulatedEye(777).capture(),
+        token: sys.token("user", alice),
+        retry: once,
+      }).catch(() => undefined);
+      await wire.close();
+      expect(wire.bodies.length).to.equal(1);
+      const captured = openEnvelope(new Uint8Array(wire.bodies[0]));
+      expect(Buffer.from(captured.body).toString("latin1")).to.not.contain(alice); // sealed on the wire, as documented
+      // Mallory holds a token for her own MIT (any enrolling user does)
+      const mallory = sys.token("user", "Mallory");
+      const before = JSON.stringify(sys.ks.load(IDP_RECORD));
+      const forged = sealEnvelope(
+        {
+          kind: captured.kind,
+          route: captured.route,
+          audience: captured.audience,
+          session: captured.session,
+          requestId: captured.requestId, // the box's AAD names it: kept
+          issuedAt: Date.now(),
+          inReplyTo: captured.inReplyTo,
+          body: concat(parseEnrolmentToken(mallory).id, captured.body.subarray(16)), // her token id, Alice's box
+        },
+        tokenSigner(mallory, "idp"),
+      );
+      const e = await postEnvelope(info.url, "/v1/mit/issue", forged, once).then(
+        () => undefined,
+        (x: unknown) => x as ServiceError,
+      );
+      expect(e, "the forged request was served").to.be.instanceOf(ServiceError);
+      expect([e!.status, e!.reason]).to.deep.equal([403, "TOKEN_WRONG_IDENTITY"]); // the IdP opened Alice's box for Mallory's token
+      expect(JSON.stringify(sys.ks.load(IDP_RECORD))).to.equal(before); // nothing changed (the refusal itself is right)
+      expect(e!.message, "the refusal Mallory reads quotes the identity sealed in Alice's box").to.not.contain(alice);
+    } finally {
+      await svc.stop();
+    }
+  });
+});
