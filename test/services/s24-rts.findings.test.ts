@@ -18,6 +18,9 @@
  *   ("trust attestation: <name>'s PID_k for <controller>"); the chain's EntityRegistered event (registerAttested) gives
  *   controller -> PID. So whoever reads the service log gets RN name -> its trust-identity PID
  *   (and from the same line the RN's rotation count k).
+ * - F4: the MSRP's log line for a group formation names the user and the member RNs in the order
+ *   GroupFormed lists their PIDs (sorted by PID since h14-red F2): a log reader maps each RN name,
+ *   position by position, to its PID, and across a rotation to each of its PIDs.
  *
  * The avatar paper keeps a human's real identity with the IdP alone; offchain/services/avatars/wire.ts
  * and docs/deploy.md: "iris templates, iris samples and real identities never cross the network in
@@ -34,21 +37,21 @@
 import http from "http";
 import { expect } from "chai";
 import { time } from "@nomicfoundation/hardhat-toolbox/network-helpers";
-import { rsmsServices, funded, tmp } from "../helpers/rsms-services";
+import hre from "hardhat";
+import { joinedRnsAndUser, rsmsServices, funded, tmp } from "../helpers/rsms-services";
+import { requestGroupRemote } from "../../offchain/services/rsms/group-clients";
 import { Keystore } from "../../offchain/storage/keystore";
-import { toHex } from "../../offchain/crypto/bytes";
+import { concat, toHex } from "../../offchain/crypto/bytes";
 import { joinRemote, loadRemoteRn, reauthRemote, registerRnRemote, rnClientRecord } from "../../offchain/services/rsms/clients";
 import { attestTrustRemote, RESOURCE_NODE_KIND } from "../../offchain/services/rsms/attest";
-import { ServiceError } from "../../offchain/services/client";
-import { TrustManager__factory } from "../../typechain-types";
+import { postEnvelope, ServiceError } from "../../offchain/services/client";
+import { ServiceGroupRegistry__factory, TrustManager__factory } from "../../typechain-types";
 import { idpSystem, startIdp } from "../helpers/idp-services";
 import { issueRemote } from "../../offchain/services/avatars/clients";
 import { IDP_RECORD } from "../../offchain/services/avatars/idp-service";
 import { SimulatedEye } from "../../offchain/avatars/iris";
 import { openEnvelope, sealEnvelope } from "../../offchain/services/envelope";
-import { postEnvelope } from "../../offchain/services/client";
 import { parseEnrolmentToken, tokenSigner } from "../../offchain/services/enrolment";
-import { concat } from "../../offchain/crypto/bytes";
 
 const once = { attempts: 1, timeoutMs: 30_000, backoffMs: 10 };
 
@@ -251,6 +254,33 @@ describe("s24-rts findings: the IdP's issuance echoes the sealed real identity (
       expect(e!.message, "the refusal Mallory reads quotes the identity sealed in Alice's box").to.not.contain(alice);
     } finally {
       await svc.stop();
+    }
+  });
+});
+
+describe("s24-rts findings: the MSRP's group log names the members in the chain's roster order (not fixed)", function () {
+  this.timeout(300_000);
+
+  it("F4 (M): a reader of the MSRP's log and the chain maps every RN name of a group to its PID", async () => {
+    const s = await rsmsServices({ groups: true });
+    try {
+      const rns = ["rn-x", "rn-y", "rn-z"];
+      const ks = await joinedRnsAndUser(s, rns, "carol", "rts4");
+      const pidOf = (n: string) => toHex(loadRemoteRn(ks.get(n)!, n)!.state.pid).toLowerCase();
+      const from = s.msrpLog.length;
+      await requestGroupRemote({ msrpUrl: s.msrpUrl, user: "carol", size: rns.length, keystore: ks.get("carol")!, dep: s.dep });
+      // ---- the reader: the service log and the GroupFormed event
+      const groups = ServiceGroupRegistry__factory.connect(await s.f.groups.getAddress(), hre.ethers.provider);
+      const [formed] = await groups.queryFilter(groups.filters.GroupFormed(), 0, "latest");
+      const roster = formed.args.members.map((m) => m.toLowerCase());
+      const line = s.msrpLog.slice(from).find((l) => l.includes(String(formed.args.groupId).slice(0, 10)));
+      expect(s.msrpLog.length, "the service logged the formation").to.be.greaterThan(from);
+      const named = line ? (/ with (.*)$/.exec(line)?.[1] ?? "").split(", ") : [];
+      const linked = rns.filter((n) => named.indexOf(n) >= 0 && roster[named.indexOf(n)] === pidOf(n));
+      expect(linked, `the MSRP log ("${line}") and GroupFormed link these RNs to their PIDs`).to.deep.equal([]);
+    } finally {
+      await s.stop();
+      await s.msrp.stop();
     }
   });
 });
