@@ -218,11 +218,12 @@ export class EnrolmentBook {
     const name = toHex(id);
     if (!rec || rec.id !== name || rec.service !== want.service)
       throw new EnrolmentTokenError("TOKEN_UNKNOWN", `admit: token ${name} was not issued by this ${want.service}`);
-    if (rec.kind !== want.kind || rec.identity !== want.identity)
-      throw new EnrolmentTokenError(
-        "TOKEN_WRONG_IDENTITY",
-        `admit: token ${name} enrols ${rec.kind} "${rec.identity}", not ${want.kind} "${want.identity}"`,
-      );
+    // names neither identity (s24-rts F3): at the IdP the request's is a real identity, opened
+    // from its sealed box, and the token's is the one the operator enrolled; the holder knows both
+    if (rec.kind !== want.kind)
+      throw new EnrolmentTokenError("TOKEN_WRONG_IDENTITY", `admit: token ${name} enrols a ${rec.kind}, not a ${want.kind}`);
+    if (rec.identity !== want.identity)
+      throw new EnrolmentTokenError("TOKEN_WRONG_IDENTITY", `admit: token ${name} enrols another ${want.kind} than this request names`);
     const use = this.used.get(name);
     // the same request again (a retry): admitted however late, so that it gets the same answer
     if (use && use.body !== bodyHash(body)) throw new EnrolmentTokenError("TOKEN_USED", `admit: token ${name} was used by another request`);

@@ -435,7 +435,10 @@ export class IdpService {
             this.journal.done(id);
             return reply;
           }
-          const { label, enrollment } = splitEnrolment(m.kind, this.idp.openSealed(m.sealed, enrolAad(m.kind, pk, env.requestId)));
+          const { label, enrollment } = splitEnrolment(
+            m.kind,
+            this.idp.openSealed(m.sealed, enrolAad(m.kind, pk, env.requestId, m.tokenId)),
+          );
           // the token must enrol this very identity (known only now: it travels sealed), unused or used by these bytes
           const want = {
             service: "idp" as const,

@@ -18,9 +18,11 @@
  *
  * Confidentiality. Enc_C is ECIES (offchain/crypto/ecies.ts) to the IdP's channel key, the key the
  * protocol already seals fresh iris samples to (IdentityProvider.channelKey, published in the
- * IdP's signed description). Its associated data names the message, the kind, the public key and
- * the request id, so that nobody can move a victim's sealed enrollment under another key (an MIT
- * bound to the victim's eye for the thief's key) or into another request. The real identity (the
+ * IdP's signed description). Its associated data names the message, the kind, the public key,
+ * the request id and the enrolment token's id, so that nobody can move a victim's sealed enrollment
+ * under another key (an MIT bound to the victim's eye for the thief's key), into another request,
+ * or under another token (s24-rts F3: the IdP opened the box, then refused the thief's token with a
+ * message that quoted the victim's identity). No refusal quotes what the box holds. The real identity (the
  * proxy's operator) travels in the same box. So iris templates, iris samples and real identities
  * never cross the network in the clear, with or without TLS; TLS (`--tls-key`, `--tls-cert`)
  * additionally hides which avatars log in and when.
@@ -61,9 +63,14 @@ function cut(fn: string, b: Uint8Array, sizes: number[]): Uint8Array[] {
   return out;
 }
 
-/** The associated data of a sealed enrollment: message, kind, key and request id. */
-export function enrolAad(kind: number, pk: Uint8Array, requestId: Uint8Array): Uint8Array {
-  return concat(toBytes("METATRUST-V1-IDP-ENROL"), Uint8Array.of(kind), pk, requestId);
+/**
+ * The associated data of a sealed enrollment: message, kind, key, request id and token id. The
+ * token id is in it (s24-rts F3) so that the box opens for the token it was sent with only: moved
+ * under another token (Mallory's own, whose key signs her copy of the envelope) it does not open,
+ * and the IdP never compares a victim's sealed identity with a token the victim did not present.
+ */
+export function enrolAad(kind: number, pk: Uint8Array, requestId: Uint8Array, tokenId: Uint8Array): Uint8Array {
+  return concat(toBytes("METATRUST-V2-IDP-ENROL"), Uint8Array.of(kind), pk, requestId, tokenId);
 }
 
 /** An issuance request, decoded (the sealed part still sealed). */
@@ -102,7 +109,7 @@ export function encodeIssueRequest(a: {
     Uint8Array.of(a.kind),
     pk,
     encodeSig(a.possession),
-    eciesEncrypt(a.channelKey, plain, enrolAad(a.kind, pk, a.requestId)),
+    eciesEncrypt(a.channelKey, plain, enrolAad(a.kind, pk, a.requestId, tokenId)),
   );
 }
 
