@@ -30,7 +30,7 @@ import { MalformedMessageError } from "../../rsms/errors";
 import type { Keystore } from "../../storage/keystore";
 import { Kind, Route, Scheme, audienceOf, openEnvelope, sealEnvelope, verifyEnvelope } from "../envelope";
 import { fromAccount, freshId } from "../common";
-import { postEnvelope, DEFAULT_RETRY, type RetryPolicy } from "../client";
+import { postEnvelope, DEFAULT_RETRY, ServiceError, type RetryPolicy } from "../client";
 import { loadRemoteRn, msrpInfo, rnClientRecord, type Deployment } from "./clients";
 
 /** The furthest ahead an attestation's deadline may be (1 day). */
@@ -114,7 +114,9 @@ export async function signRegistration(wallet: Wallet, chainId: bigint, trustMan
  * EIP-712 signature for exactly this PID, controller and deadline.
  * The MSRP attests one PID per RN, for life (its trust identity, bound at the first attestation):
  * the PID attested is kept in the RN's record (`trustId`), and asked for again by default after
- * the RN rotated.
+ * the RN rotated. The PID a first request asks for is kept before it is sent (`trustAsked`), so
+ * that after a lost reply (the MSRP may have bound it) the next request asks for it again: the
+ * MSRP's SECOND_IDENTITY refusal names no PID (s24-rts F1).
  * @param a - the RN's name and keystore; controller; deadline (unix s; default now + ttlSec, 1 h);
  *   pid (default the RN's trust identity, else its current PID); trustManager: the TrustManager's address
  * @returns what `registerAttested(pid, 3, deadline, attestation)` takes
@@ -138,9 +140,12 @@ export async function attestTrustRemote(a: {
   const msrpUrl = a.msrpUrl ?? String((a.keystore.load(rnClientRecord(a.name)) as { msrpUrl?: string }).msrpUrl ?? "");
   if (!msrpUrl) throw new AttestationError("UNKNOWN_PID", `attestTrustRemote: no MSRP URL for "${a.name}" (give --msrp)`);
   const info = await msrpInfo(msrpUrl, a.dep);
-  const rec = a.keystore.load(rnClientRecord(a.name)) as { trustId?: string };
+  const rec = a.keystore.load(rnClientRecord(a.name)) as { trustId?: string; trustAsked?: string };
+  // the PID a first attestation asked for, kept before it is sent: its reply lost, the MSRP may have
+  // bound it, and its SECOND_IDENTITY refusal names no other PID (s24-rts F1): the client asks for it again
+  const asked = !a.pid && !rec.trustId && rec.trustAsked ? fromHex(rec.trustAsked, 32) : undefined;
   const m: AttestRequest = {
-    pid: a.pid ?? (rec.trustId ? fromHex(rec.trustId, 32) : rn.state.pid),
+    pid: a.pid ?? (rec.trustId ? fromHex(rec.trustId, 32) : (asked ?? rn.state.pid)),
     controller: a.controller,
     deadline: a.deadline ?? (a.now ?? Math.floor(Date.now() / 1000)) + (a.ttlSec ?? 3600),
   };
@@ -158,7 +163,26 @@ export async function attestTrustRemote(a: {
     },
     { scheme: Scheme.Schnorr, sk: rn.state.sk },
   );
-  const reply = openEnvelope(await postEnvelope(msrpUrl, "/v1/trust/attest", env, a.retry ?? DEFAULT_RETRY));
+  if (!rec.trustId && rec.trustAsked !== toHex(m.pid))
+    a.keystore.update(rnClientRecord(a.name), { ...a.keystore.load(rnClientRecord(a.name)), trustAsked: toHex(m.pid) });
+  let answer: Uint8Array;
+  try {
+    answer = await postEnvelope(msrpUrl, "/v1/trust/attest", env, a.retry ?? DEFAULT_RETRY);
+  } catch (e) {
+    // the PID asked first was not bound (the MSRP binds the current PID only) and the RN rotated
+    // since: forgotten, so that the next request asks for the current one. Not sent here at once:
+    // two PIDs in one exchange would link them for a reader of the wire
+    if (asked && e instanceof ServiceError && e.reason === "NOT_CURRENT_PID") {
+      const { trustAsked: _, ...left } = a.keystore.load(rnClientRecord(a.name)) as Record<string, unknown>;
+      a.keystore.update(rnClientRecord(a.name), left);
+      throw new AttestationError(
+        "NOT_CURRENT_PID",
+        `attestTrustRemote: the MSRP bound no trust identity to ${toHex(m.pid)}, which "${a.name}" asked for first, and it rotated since: ask again (for its current PID)`,
+      );
+    }
+    throw e;
+  }
+  const reply = openEnvelope(answer);
   verifyEnvelope(reply, { kind: Kind.Reply, route: Route.TrustAttest, audience, sender: fromAccount(info.account), request: env });
   const t = registrationTypedData(a.dep.chainId, a.trustManager, m);
   const signer = verifyTypedData(t.domain, t.types, t.value, toHex(reply.body));
@@ -168,6 +192,9 @@ export async function attestTrustRemote(a: {
       `attestTrustRemote: the attestation is signed by ${signer}, not by the MSRP ${info.account}`,
     );
   // the MSRP bound this PID as the RN's trust identity: asked for by default from now on
-  if (!rec.trustId) a.keystore.update(rnClientRecord(a.name), { ...a.keystore.load(rnClientRecord(a.name)), trustId: toHex(m.pid) });
+  if (!rec.trustId) {
+    const { trustAsked: _, ...left } = a.keystore.load(rnClientRecord(a.name)) as Record<string, unknown>;
+    a.keystore.update(rnClientRecord(a.name), { ...left, trustId: toHex(m.pid) });
+  }
   return { pid: toHex(m.pid), controller: m.controller, deadline: m.deadline, attestation: toHex(reply.body) };
 }

@@ -704,7 +704,9 @@ export class MsrpService {
         if (bound !== undefined && bound !== pid)
           throw new AttestationError(
             "SECOND_IDENTITY",
-            `attestTrust: the RN behind ${pid} already holds the trust identity ${bound} (one per RN)`,
+            // names no second pseudonym (s24-rts F1): the reply is plain JSON on the wire, and the
+            // RN's client knows which PID it asked first (attestTrustRemote keeps it)
+            `attestTrust: the RN behind ${pid} already holds another trust identity (one per RN; its client keeps the PID it asked for first)`,
           );
         if (bound === undefined && !owner.current)
           throw new AttestationError("NOT_CURRENT_PID", `attestTrust: ${pid} is not the RN's current PID (PID_${owner.k})`);
@@ -726,7 +728,10 @@ export class MsrpService {
           this.msrp.bindTrustId(owner.name, m.pid);
           this.save(); // the binding is on disk before the attestation leaves
         }
-        this.log(`trust attestation: ${owner.name}'s PID_${owner.k} for ${m.controller} until ${m.deadline}`);
+        // no name, PID, controller or deadline (s24-rts F2): the chain's EntityRegistered names the
+        // controller and the PID, so any of them beside the name links the two; the operator's trace
+        // is its keystore (the record's trustIds)
+        this.log(`trust attestation: issued`);
         return this.reply(env, raw, sig);
       }),
     );
@@ -761,7 +766,8 @@ export class MsrpService {
       this.mutex.run(async () => {
         const sealed = this.msrp.renewRn(req, nowSec());
         this.save();
-        this.log(`renewal: ${owner.name}'s one-time secret (pool ${this.msrp.rnEntryRecord(owner.name).homePool}'s next filter)`);
+        // the name alone: its home pool beside it narrows the pool's on-chain joins to its own (s24-rts F2 class)
+        this.log(`renewal: ${owner.name}'s one-time secret (its home pool's next filter)`);
         return this.reply(env, raw, sealed);
       }),
     );
