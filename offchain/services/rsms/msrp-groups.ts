@@ -377,8 +377,8 @@ export class GroupDesk {
           // the skipped RNs join S_RN now (what the flag sync would do; saved with the group's record)
           if (skip.size) {
             this.d.msrp.applyTrustFlags([...skip], []);
-            for (const n of [...skip].sort())
-              this.d.log(`group ${toHex(m.groupId).slice(0, 10)}…: RN ${n} skipped: flagged by the trust layer (now in S_RN)`);
+            // counted, not named (s24-rts F2/F4 class): a name beside a flag the chain shows links them
+            this.d.log(`group ${toHex(m.groupId).slice(0, 10)}…: ${skip.size} RN(s) skipped: flagged by the trust layer (now in S_RN)`);
           }
           const reply = this.d.reply(env, raw, encodeGroupFormed({ groupId: m.groupId, pids: parties.map((p) => p.pid) }));
           const data = {
@@ -404,7 +404,9 @@ export class GroupDesk {
           );
           faultPoint("msrp:after-chain-write");
           this.finishFormation(data);
-          this.d.log(`group ${toHex(m.groupId).slice(0, 10)}…: formed for ${m.user} with ${members.map((p) => p.name).join(", ")}`);
+          // no names (s24-rts F4): GroupFormed lists the user's PID and the members' PIDs, so names
+          // in the line link them (by position); the operator's trace is its keystore (groupInfo)
+          this.d.log(`group ${toHex(m.groupId).slice(0, 10)}…: formed (${members.length} members)`);
           return reply;
         }),
       true, // kept for good: the group is on-chain
@@ -662,8 +664,9 @@ export class GroupDesk {
       const r = this.d.msrp.applyTrustFlags(flagged, unflagged);
       if (r.added.length || r.lifted.length) {
         this.d.save();
-        for (const n of r.added) this.d.log(`flag sync: RN ${n} is flagged by the trust layer: in S_RN (no group, no rotation)`);
-        for (const n of r.lifted) this.d.log(`flag sync: RN ${n}'s trust flag was lifted: out of S_RN`);
+        // counted, not named: the chain shows which trust identities are flagged (s24-rts F2 class)
+        if (r.added.length) this.d.log(`flag sync: ${r.added.length} RN(s) flagged by the trust layer: in S_RN (no group, no rotation)`);
+        if (r.lifted.length) this.d.log(`flag sync: ${r.lifted.length} RN(s)' trust flag lifted: out of S_RN`);
       }
       return r;
     });
@@ -690,7 +693,8 @@ export class GroupDesk {
       if (await this.flaggedRn(c.name, ids)) flagged.push(c.name);
       else add.push(c.name);
     }
-    for (const n of flagged) this.d.log(`group update: RN ${n} skipped: flagged by the trust layer (S_RN at the next flag sync)`);
+    if (flagged.length)
+      this.d.log(`group update: ${flagged.length} RN(s) skipped: flagged by the trust layer (S_RN at the next flag sync)`);
     return { add, flagged };
   }
 
@@ -884,7 +888,8 @@ export class GroupDesk {
           if (charged) this.quota.check(info.user, charged);
           const { reply, u } = await this.commitUpdate(gid, info, await choose(info), charged, { env, raw });
           this.d.log(
-            `group ${toHex(gid).slice(0, 10)}…: epoch ${u.epoch}, evicted ${u.evicted.length}, added ${u.added.map((x) => x.name).join(", ") || "none"}`,
+            // counted, not named: GroupUpdated lists the added PIDs (s24-rts F4)
+            `group ${toHex(gid).slice(0, 10)}…: epoch ${u.epoch}, evicted ${u.evicted.length}, added ${u.added.length}`,
           );
           return reply!;
         }),
@@ -919,7 +924,7 @@ export class GroupDesk {
       if (lifted.length) this.d.msrp.applyTrustFlags(lifted, []);
       throw e;
     }
-    for (const n of lifted) this.d.log(`group update: RN ${n}'s trust flag was lifted: out of S_RN (kept in the group)`);
+    if (lifted.length) this.d.log(`group update: ${lifted.length} RN(s)' trust flag lifted: out of S_RN (kept in the group)`);
     const reply = req
       ? this.d.reply(req.env, req.raw, encodeRekeyDone({ epoch: u.epoch, evicted: u.evicted, added: u.added.map((a) => a.pid) }))
       : undefined;
@@ -1136,11 +1141,14 @@ export class GroupDesk {
     });
   }
 
-  /** Logs an automatic update made (one line: group, evicted RNs, epoch) and returns it. */
+  /**
+   * Logs an automatic update made (one line: group, how many evicted, epoch, how many added; no
+   * names: GroupUpdated lists the PIDs, s24-rts F4) and returns it (with the names, for the caller).
+   */
   private autoDone(d: RekeyIntent): AutoUpdate {
     const u = { groupId: d.groupId, epoch: d.epoch, evicted: d.evictedRns ?? [], added: d.addedRns ?? [] };
     this.d.log(
-      `group ${d.groupId.slice(0, 10)}…: automatic update (flag sync): evicted RN ${u.evicted.join(", ") || "none"}, epoch ${u.epoch}, added ${u.added.join(", ") || "none"}`,
+      `group ${d.groupId.slice(0, 10)}…: automatic update (flag sync): evicted ${u.evicted.length} RN(s), epoch ${u.epoch}, added ${u.added.length}`,
     );
     return u;
   }
