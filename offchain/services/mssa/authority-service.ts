@@ -833,7 +833,12 @@ export class AuthorityService {
         const holder = await this.d.ledger.nullifierHolder(this.place, nullifier);
         if (!/^0x0{64}$/.test(holder)) {
           this.save();
-          throw new RegistrationError("credential-mismatch", `verify: this identity already holds registration ${holder} at the place`);
+          // names no registration id (s24-fxs, the s24-rts F1 class): the id on-chain names the
+          // other account, and the reply is plain on the wire
+          throw new RegistrationError(
+            "credential-mismatch",
+            "verify: this identity already holds registration at the place (one per person)",
+          );
         }
         let elector = ZeroHash;
         if (m.elector) {
@@ -852,7 +857,8 @@ export class AuthorityService {
             this.save();
             throw new RegistrationError(
               "ledger-refused",
-              `verify: this identity is an elector already, through another account (${current}): register without --elector`,
+              // names not the other account: it would link two accounts of one person on the wire
+              "verify: this identity is an elector already, through another account: register without --elector",
             );
           }
         }
