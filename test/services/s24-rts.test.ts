@@ -1,6 +1,6 @@
 /**
- * Red team s24-rts (outside, secrets and private links): findings, NOT fixed. Each test FAILS
- * now and should pass once its finding is fixed.
+ * Red team s24-rts (outside, secrets and private links): four findings, fixed in session 24
+ * (s24-fxs). Each test guards its finding, and each bites: with its fix reverted it fails.
  *
  * The RSMS paper keeps one link private from everybody but the MSRP: which pseudonyms (PIDs)
  * belong to which RN (§III.D.2 unlinkability; contracts/interfaces/IResourcePoolRegistry.sol:
@@ -33,6 +33,12 @@
  *   Mallory, who holds any IdP token (her own, for her own MIT), takes Alice's issuance request
  *   off the wire before it arrives, swaps in her token id, signs the envelope with her token's
  *   key and sends it: the 403 reply spells out Alice's real identity.
+ *
+ * Fixes (classes, not only the instances): the box's associated data names the token id too
+ * (enrolAad), so it opens for no other token; no refusal names an identity (EnrolmentBook.admit);
+ * SECOND_IDENTITY names no other PID, and the RN's client keeps the PID it asked for first
+ * (`trustAsked`), so a lost reply does not strand it; no MSRP log line names a party beside a
+ * value the chain shows (a PID, a controller, a roster position, a flag): counts, not names.
  */
 import http from "http";
 import { expect } from "chai";
@@ -82,7 +88,39 @@ async function tap(target: string): Promise<{ url: string; seen: string[]; close
   return { url: `http://127.0.0.1:${port}`, seen, close: () => new Promise((ok) => server.close(() => ok())) };
 }
 
-describe("s24-rts findings: the MSRP's trust attestation links an RN's pseudonyms (not fixed)", function () {
+/** A relay that forwards every request to `target` and drops every POST's reply (the connection cut once it is in). */
+async function dropper(target: string): Promise<{ url: string; close: () => Promise<void> }> {
+  const to = new URL(target);
+  const server = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on("data", (c: Buffer) => chunks.push(c));
+    req.on("end", () => {
+      const up = http.request({ host: to.hostname, port: to.port, path: req.url, method: req.method, headers: req.headers }, (r) => {
+        const back: Buffer[] = [];
+        r.on("data", (c: Buffer) => back.push(c));
+        r.on("end", () => {
+          if (req.method === "POST") return void res.destroy();
+          res.writeHead(r.statusCode ?? 502, r.headers);
+          res.end(Buffer.concat(back));
+        });
+      });
+      up.on("error", () => res.destroy());
+      up.end(Buffer.concat(chunks));
+    });
+  });
+  await new Promise<void>((ok) => server.listen(0, "127.0.0.1", ok));
+  const port = (server.address() as { port: number }).port;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    close: () =>
+      new Promise((ok) => {
+        server.closeAllConnections();
+        server.close(() => ok());
+      }),
+  };
+}
+
+describe("s24-rts: the MSRP's trust attestation does not link an RN's pseudonyms", function () {
   this.timeout(300_000);
   let s: Awaited<ReturnType<typeof rsmsServices>>;
   let tmAddress: string;
@@ -105,7 +143,7 @@ describe("s24-rts findings: the MSRP's trust attestation links an RN's pseudonym
   }
   const pidOf = (ks: Keystore, name: string) => toHex(loadRemoteRn(ks, name)!.state.pid);
 
-  it("F1 (M): after a lost attestation reply and a rotation, the refusal on the wire names the RN's other pseudonym (a network observer links PID_new to PID_old)", async () => {
+  it("F1 (M): after a lost attestation reply and a rotation, a request for the new PID is refused (SECOND_IDENTITY) by a reply that names no other pseudonym of the RN (a relay reads one PID only)", async () => {
     const ks = await joinedRn("w");
     const first = pidOf(ks, "w");
     // the MSRP binds `first` and answers; the reply is lost: the client never stores trustId
@@ -156,7 +194,46 @@ describe("s24-rts findings: the MSRP's trust attestation links an RN's pseudonym
     }
   });
 
-  it("F2 (M): the MSRP's service log names the RN with the controller it attested for; the chain's EntityRegistered gives the PID", async () => {
+  it("F1 (M): a lost attestation reply does not strand the RN: after it rotated, its default request asks for the PID it asked first (kept before sending) and is attested", async () => {
+    const ks = await joinedRn("u");
+    const first = pidOf(ks, "u");
+    // the MSRP binds `first` and answers; a relay drops the reply (the client sees no answer)
+    const drop = await dropper(s.msrpUrl);
+    try {
+      const lost = await attestTrustRemote({
+        name: "u",
+        keystore: ks,
+        dep: s.dep,
+        trustManager: tmAddress,
+        controller: (await funded()).address,
+        msrpUrl: drop.url,
+        now: await time.latest(),
+        retry: once,
+      }).then(
+        () => "answered",
+        () => "lost",
+      );
+      expect(lost).to.equal("lost");
+    } finally {
+      await drop.close();
+    }
+    expect(s.msrp.msrp.trustIdOf("u"), "the MSRP bound it").to.equal(first);
+    await reauthRemote({ name: "u", poolId: 2, keystore: ks, dep: s.dep, retry: once });
+    expect(pidOf(ks, "u")).to.not.equal(first);
+    const r = await attestTrustRemote({
+      name: "u",
+      keystore: ks,
+      dep: s.dep,
+      trustManager: tmAddress,
+      controller: (await funded()).address,
+      now: await time.latest(),
+      retry: once,
+    });
+    expect(r.pid, "attested for its bound PID, asked for by default").to.equal(first);
+    expect((ks.load(rnClientRecord("u")) as { trustId?: string }).trustId).to.equal(first);
+  });
+
+  it("F2 (M): the MSRP's attestation log line names no RN beside the controller it attested for, so the chain's EntityRegistered links no name to a PID", async () => {
     const ks = await joinedRn("v");
     const pid = pidOf(ks, "v");
     const controller = await funded();
@@ -203,10 +280,10 @@ async function sink(): Promise<{ url: string; bodies: Buffer[]; close: () => Pro
   return { url: `http://127.0.0.1:${port}`, bodies, close: () => new Promise((ok) => server.close(() => ok())) };
 }
 
-describe("s24-rts findings: the IdP's issuance echoes the sealed real identity (not fixed)", function () {
+describe("s24-rts: the IdP's issuance never echoes the sealed real identity", function () {
   this.timeout(300_000);
 
-  it("F3 (H): with any token of her own, Mallory turns Alice's sealed issuance request into a 403 that spells out Alice's real identity", async () => {
+  it("F3 (H): Alice's sealed issuance request moved under Mallory's own token does not open (400 MALFORMED), and the refusal spells out nothing of Alice's; nothing changes", async () => {
     const sys = await idpSystem("rts-idp");
     const { svc, info } = await startIdp(sys);
     try {
@@ -249,8 +326,10 @@ describe("s24-rts findings: the IdP's issuance echoes the sealed real identity (
         (x: unknown) => x as ServiceError,
       );
       expect(e, "the forged request was served").to.be.instanceOf(ServiceError);
-      expect([e!.status, e!.reason]).to.deep.equal([403, "TOKEN_WRONG_IDENTITY"]); // the IdP opened Alice's box for Mallory's token
-      expect(JSON.stringify(sys.ks.load(IDP_RECORD))).to.equal(before); // nothing changed (the refusal itself is right)
+      // the box is bound to Alice's token id: it does not open for Mallory's (before the fix: 403
+      // TOKEN_WRONG_IDENTITY, the IdP had opened Alice's box and compared it with Mallory's token)
+      expect([e!.status, e!.reason], e!.message).to.deep.equal([400, "MALFORMED"]);
+      expect(JSON.stringify(sys.ks.load(IDP_RECORD))).to.equal(before); // nothing changed
       expect(e!.message, "the refusal Mallory reads quotes the identity sealed in Alice's box").to.not.contain(alice);
     } finally {
       await svc.stop();
@@ -258,10 +337,44 @@ describe("s24-rts findings: the IdP's issuance echoes the sealed real identity (
   });
 });
 
-describe("s24-rts findings: the MSRP's group log names the members in the chain's roster order (not fixed)", function () {
+describe("s24-rts: the IdP's token refusal names no identity", function () {
   this.timeout(300_000);
 
-  it("F4 (M): a reader of the MSRP's log and the chain maps every RN name of a group to its PID", async () => {
+  it("F3 (H) class: a token issued for another identity is refused (403 TOKEN_WRONG_IDENTITY) by a message that names neither identity; nothing changes", async () => {
+    const sys = await idpSystem("rts-idp-mixup");
+    const { svc, info } = await startIdp(sys);
+    try {
+      const alice = "Alice Liddell, b. 1852-05-04, passport 093117442";
+      const enrolled = "Alice Pleasance Liddell, passport 093117443"; // the operator's typo: the token names another identity
+      const before = JSON.stringify(sys.ks.load(IDP_RECORD));
+      const e = await issueRemote({
+        idp: info,
+        dep: sys.dep,
+        keystore: new Keystore(tmp("rts-alice-mixup"), ""),
+        name: "alice",
+        kind: "user",
+        label: alice,
+        enrollment: new SimulatedEye(778).capture(),
+        token: sys.token("user", enrolled),
+        retry: once,
+      }).then(
+        () => undefined,
+        (x: unknown) => x as ServiceError,
+      );
+      expect(e, "refused").to.be.instanceOf(ServiceError);
+      expect([e!.status, e!.reason], e!.message).to.deep.equal([403, "TOKEN_WRONG_IDENTITY"]);
+      expect(e!.message, "the reply quotes the identity the box holds").to.not.contain("Liddell");
+      expect(JSON.stringify(sys.ks.load(IDP_RECORD))).to.equal(before);
+    } finally {
+      await svc.stop();
+    }
+  });
+});
+
+describe("s24-rts: the MSRP's group log names no member", function () {
+  this.timeout(300_000);
+
+  it("F4 (M): a reader of the MSRP's log and the chain maps no RN name of a group to its PID (the formation line counts the members)", async () => {
     const s = await rsmsServices({ groups: true });
     try {
       const rns = ["rn-x", "rn-y", "rn-z"];
