@@ -173,7 +173,8 @@ export async function attestTrustRemote(a: {
     // since: forgotten, so that the next request asks for the current one. Not sent here at once:
     // two PIDs in one exchange would link them for a reader of the wire
     if (asked && e instanceof ServiceError && e.reason === "NOT_CURRENT_PID") {
-      const { trustAsked: _, ...left } = a.keystore.load(rnClientRecord(a.name)) as Record<string, unknown>;
+      const left = a.keystore.load(rnClientRecord(a.name)) as Record<string, unknown>;
+      delete left.trustAsked;
       a.keystore.update(rnClientRecord(a.name), left);
       throw new AttestationError(
         "NOT_CURRENT_PID",
@@ -193,7 +194,8 @@ export async function attestTrustRemote(a: {
     );
   // the MSRP bound this PID as the RN's trust identity: asked for by default from now on
   if (!rec.trustId) {
-    const { trustAsked: _, ...left } = a.keystore.load(rnClientRecord(a.name)) as Record<string, unknown>;
+    const left = a.keystore.load(rnClientRecord(a.name)) as Record<string, unknown>;
+    delete left.trustAsked;
     a.keystore.update(rnClientRecord(a.name), { ...left, trustId: toHex(m.pid) });
   }
   return { pid: toHex(m.pid), controller: m.controller, deadline: m.deadline, attestation: toHex(reply.body) };
