@@ -3,10 +3,85 @@
  * the finding is fixed. Ratings and impact: /work/notes/s24/s24-rta.md.
  */
 import { expect } from "chai";
+import { loadFixture, time } from "@nomicfoundation/hardhat-toolbox/network-helpers";
 import { idpSystem, startIdp } from "../helpers/idp-services";
+import { avatarsFixture, reasonOf } from "../helpers/avatar-world";
 import { SimulatedEye } from "../../offchain/avatars/iris";
+import { AvatarParty, IdentityProvider } from "../../offchain/avatars/agents";
+import {
+  ChallengeBook,
+  authHello,
+  authRespond,
+  avatarIdOf,
+  delegate,
+  handshakeTranscript,
+  issueProxyMit,
+  issueUserMit,
+  login,
+  stampEvidence,
+  trace,
+  type Evidence,
+} from "../../offchain/avatars/protocols";
+import { Scope, cpsPSign } from "../../offchain/crypto/cps";
 import { issueRemote } from "../../offchain/services/avatars/clients";
 import { toHex } from "../../offchain/crypto/bytes";
+
+/**
+ * alice (user) delegates her avatar fox to her AI for an hour; mallory (user, avatar mole) is the
+ * AI's accomplice. Every clock, the platform's too, is the chain's latest block time, as the IdP
+ * service's is (IdpService.now(): `getBlock("latest").timestamp`).
+ */
+async function story() {
+  const f = await loadFixture(avatarsFixture);
+  const idp = new IdentityProvider();
+  const clock = { t: await time.latest() };
+  const ctx = { registry: f.registry, idp, store: f.store, now: () => clock.t };
+  const sync = async () => {
+    clock.t = await time.latest();
+  };
+  const alice = new AvatarParty("alice");
+  const mallory = new AvatarParty("mallory");
+  const ai = new AvatarParty("ai-1");
+  const eyes = { alice: new SimulatedEye(41), mallory: new SimulatedEye(43) };
+  await issueUserMit(ctx, alice, "Alice Liddell", eyes.alice);
+  await issueUserMit(ctx, mallory, "Mallory Mole", eyes.mallory);
+  await issueProxyMit(ctx, ai, "alice's assistant service");
+  const server = new ChallengeBook();
+  const fox = avatarIdOf(alice.mit!.serial, "fox");
+  await login(ctx, server, alice, eyes.alice, { avatarId: fox, appearance: "fox" });
+  const lm = await login(ctx, server, mallory, eyes.mallory, { avatarId: avatarIdOf(mallory.mit!.serial, "mole"), appearance: "mole" });
+  const d = await delegate(ctx, server, alice, eyes.alice, ai, { avatarId: fox, ttl: 3600 });
+  const reporter = f.registry.connect(f.others[3]);
+  await sync();
+  return { f, ctx, alice, mallory, ai, lm, d, reporter, sync };
+}
+
+/** mallory (initiator) and alice's AI (responder) make a handshake dated `at`, skipping the checks an honest side runs. */
+async function colludedEvidence(s: Awaited<ReturnType<typeof story>>, at: number): Promise<Evidence> {
+  const { ctx, mallory, ai, lm, d } = s;
+  const a = authHello(ctx, { credential: lm.credential, driver: mallory }, d.credential.avatarId);
+  const b = await authRespond({ ...ctx, now: () => at }, { credential: d.credential, driver: ai }, a.hello);
+  const t = handshakeTranscript(a.hello, b.reply.hello);
+  const msg = { type: Scope.challenge, time: at, body: t };
+  const peer = b.reply.hello;
+  return {
+    avatarId: peer.avatarId,
+    ownerSerial: peer.ownerSerial,
+    ownerPk: peer.ownerPk,
+    driverSerial: peer.driverSerial,
+    warrant: peer.warrant,
+    o: peer.o,
+    message: msg,
+    proxySig: b.reply.proxySig,
+    handshake: {
+      accusedInitiated: false,
+      accusedEphemeral: peer.ephemeral,
+      accusedNonce: peer.nonce,
+      reporter: a.hello,
+      reporterSig: cpsPSign(mallory.keys, lm.credential.warrant, lm.credential.o, msg),
+    },
+  };
+}
 
 describe("s24-rta findings (traceable avatars)", function () {
   this.timeout(180_000);
@@ -57,5 +132,30 @@ describe("s24-rta findings (traceable avatars)", function () {
         await svc.stop();
       }
     });
+  });
+
+  describe("R2: a receipt stamped after the end, in the end's own block second, still dates the evidence before it (false accusation)", () => {
+    /** Two ends of alice's answerability for her AI, each the block time of the transaction that ends it. */
+    const ENDS: [string, (s: Awaited<ReturnType<typeof story>>) => Promise<unknown>][] = [
+      ["alice has the IdP revoke the delegation", (s) => s.f.registry.revokeDelegation(s.d.delegationId).then((t) => t.wait())],
+      [
+        "the IdP revokes alice's MIT (her key reported stolen)",
+        (s) => s.f.registry.revokeMIT(toHex(s.alice.mit!.serial)).then((t) => t.wait()),
+      ],
+    ];
+    for (const [what, end] of ENDS)
+      it(`${what}; seeing it mined, her AI and mallory make a handshake dated 60 s AFTER it and have it stamped before the next block: alice is traced`, async () => {
+        const s = await story();
+        await end(s);
+        const endedAt = await time.latest();
+        expect(await s.f.registry.isVerified(toHex(s.d.credential.avatarId))).to.equal(false); // honest peers refuse fox now
+        await s.sync(); // the platform's clock: the latest block, the one that ended the delegation
+        // made after the end, dated after it (within CHALLENGE_TTL of the receipt), stamped now
+        const e = stampEvidence(s.ctx, await colludedEvidence(s, endedAt + 60));
+        expect(e.receipt!.time).to.equal(endedAt);
+        expect(e.message.time).to.be.greaterThan(endedAt);
+        // the AI acted after its authority ended, openly dated after it: alice must not answer for it
+        expect(await reasonOf(trace(s.ctx, s.reporter, e))).to.equal("NOT_DRIVER");
+      });
   });
 });
