@@ -3,7 +3,13 @@
  * the finding is fixed. Ratings and impact: /work/notes/s24/s24-rta.md.
  */
 import { expect } from "chai";
-import { loadFixture, time } from "@nomicfoundation/hardhat-toolbox/network-helpers";
+import fs from "fs";
+import os from "os";
+import path from "path";
+import { ethers } from "hardhat";
+import { loadFixture, setBalance, time } from "@nomicfoundation/hardhat-toolbox/network-helpers";
+import { MITRegistry } from "../../typechain-types";
+import { FileContentStore } from "../../offchain/storage/content-store";
 import { idpSystem, startIdp } from "../helpers/idp-services";
 import { avatarsFixture, reasonOf } from "../helpers/avatar-world";
 import { SimulatedEye } from "../../offchain/avatars/iris";
@@ -17,9 +23,15 @@ import {
   handshakeTranscript,
   issueProxyMit,
   issueUserMit,
+  judgeTrace,
   login,
+  mutualAuth,
+  requestTrace,
   stampEvidence,
   trace,
+  tracedEvidenceKey,
+  TraceStatus,
+  type AvatarContext,
   type Evidence,
 } from "../../offchain/avatars/protocols";
 import { Scope, cpsPSign } from "../../offchain/crypto/cps";
@@ -157,5 +169,75 @@ describe("s24-rta findings (traceable avatars)", function () {
         // the AI acted after its authority ended, openly dated after it: alice must not answer for it
         expect(await reasonOf(trace(s.ctx, s.reporter, e))).to.equal("NOT_DRIVER");
       });
+  });
+
+  describe("R3: a reporter's trace whose verdict the chain refuses still marks the evidence traced in the IdP's keystore", () => {
+    /** A registry whose COURT_ROLE is a contract the test speaks for (as court-duplicate-trace.test.ts does). */
+    async function courtFixture() {
+      const [idpAccount, ...others] = await ethers.getSigners();
+      const registry = (await (await ethers.getContractFactory("MITRegistry")).deploy(idpAccount.address)) as unknown as MITRegistry;
+      const stand = await (await ethers.getContractFactory("BloomFilterMock")).deploy();
+      await registry.grantRole(await registry.COURT_ROLE(), await stand.getAddress());
+      const court = await ethers.getImpersonatedSigner(await stand.getAddress());
+      await setBalance(court.address, 10n ** 20n);
+      const store = new FileContentStore(fs.mkdtempSync(path.join(os.tmpdir(), "metatrust-s24rta-")));
+      return { registry, court, store, others };
+    }
+
+    it("the claimant's dispute claims the case between the IdP's read and its recordVerdict: the write reverts, yet the keystore says 'traced in case #N', and after the court dismisses N the evidence can never be traced on a reporter's case", async () => {
+      const f = await loadFixture(courtFixture);
+      const idp = new IdentityProvider();
+      const ctx: AvatarContext = { registry: f.registry, idp, store: f.store, now: () => clock };
+      let clock = (await time.latest()) + 1;
+      const sync = async () => {
+        clock = (await time.latest()) + 1;
+      };
+      const eyes = { alice: new SimulatedEye(351), bob: new SimulatedEye(352) };
+      const alice = new AvatarParty("alice");
+      const bob = new AvatarParty("bob");
+      const ai = new AvatarParty("alice-ai");
+      await issueUserMit(ctx, alice, "Alice Liddell", eyes.alice);
+      await issueUserMit(ctx, bob, "Bob Builder", eyes.bob);
+      await issueProxyMit(ctx, ai, "alice's assistant");
+      const server = new ChallengeBook();
+      await sync();
+      await login(ctx, server, alice, eyes.alice, { avatarId: avatarIdOf(alice.mit!.serial, "fox"), appearance: "fox" });
+      await sync();
+      const lb = await login(ctx, server, bob, eyes.bob, { avatarId: avatarIdOf(bob.mit!.serial, "whale"), appearance: "whale" });
+      await sync();
+      const d = await delegate(ctx, server, alice, eyes.alice, ai, { avatarId: avatarIdOf(alice.mit!.serial, "fox") });
+      await sync();
+      const e = (await mutualAuth(ctx, { credential: d.credential, driver: ai }, { credential: lb.credential, driver: bob }))
+        .evidenceAboutA;
+      const claimant = f.others[3];
+      const reporter = f.registry.connect(claimant);
+      const key = tracedEvidenceKey(e);
+      // bob files the case, and opens his dispute on it; the IdP judges the case meanwhile (anyone
+      // may post the evidence to /v1/trace: alice, who holds the same evidence, does) and its
+      // recordVerdict is mined after the court's bindCase
+      const first = (await requestTrace(reporter, e)).caseId;
+      const racing: AvatarContext = {
+        ...ctx,
+        beforeSend: async (step) => {
+          if (step.kind === "recordVerdict")
+            await (await f.registry.connect(f.court).bindCase(first, 1n, claimant.address, toHex(e.avatarId))).wait();
+        },
+      };
+      const before = JSON.stringify(idp.tracedCasesOf(key), (_k, v) => (typeof v === "bigint" ? v.toString() : v));
+      await expect(judgeTrace(racing, first, e)).to.be.rejected; // the chain refuses the verdict (AwaitingCourt)
+      expect(Number((await f.registry.traceCase(first)).status)).to.equal(TraceStatus.AwaitingCourt);
+      // the court dismisses bob's claim: case N is closed untraced
+      await (await f.registry.connect(f.court).courtRuling(first, 1n, false)).wait();
+      expect(Number((await f.registry.traceCase(first)).status)).to.equal(TraceStatus.Dismissed);
+      // a refused write changes nothing in the IdP's record...
+      expect(JSON.stringify(idp.tracedCasesOf(key), (_k, v) => (typeof v === "bigint" ? v.toString() : v))).to.equal(
+        before,
+        "the keystore records a trace the chain refused",
+      );
+      // ...so bob's own (reporter's) case on the evidence, never traced, is judged
+      const second = (await requestTrace(reporter, e)).caseId;
+      await judgeTrace(ctx, second, e);
+      expect(Number((await f.registry.traceCase(second)).status)).to.equal(TraceStatus.InteractionTraced);
+    });
   });
 });
