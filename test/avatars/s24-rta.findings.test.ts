@@ -133,6 +133,8 @@ describe("s24-rta findings (traceable avatars)", function () {
           expect(err, "the duplicate enrolment is refused").to.be.instanceOf(Error);
           leaked.push(err!.message);
         }
+        // one token, two probes: the refusal did not spend it (both are the duplicate refusal)
+        for (const m of leaked) expect(m).to.match(/enrolled/i);
         // what a refusal may say: "already enrolled"; what it must not: whose MIT (the serial
         // names every avatar of hers on-chain: AvatarLoggedIn.owner, the avatar ids' owner tag),
         // nor her iris commitment (in every warrant she or her AI signs)
