@@ -91,7 +91,8 @@ async function avatarContext(hre: HardhatRuntimeEnvironment) {
     if (!owner.mit) throw new UsageError(`avatar: ${owner.name} has no MIT (run idp:issue first)`);
     return protocols.avatarIdOf(owner.mit.serial, name);
   };
-  const now = async () => (await hre.ethers.provider.getBlock("latest"))!.timestamp;
+  // the platform's clock (the latest block's time + 1, the earliest the next block can have: s24-rta R2)
+  const now = () => protocols.platformNow(hre.ethers.provider);
   const ctx = async (): Promise<import("../offchain/avatars/protocols").AvatarContext> => {
     const t = await now();
     return { registry, idp: await loadIdp(), store: local.store, now: () => t };
@@ -200,6 +201,7 @@ async function avatarContext(hre: HardhatRuntimeEnvironment) {
     saveParty,
     eyeOf,
     avatarId,
+    now,
     ctx,
     saveCred,
     loadCred,
@@ -412,7 +414,9 @@ task(
     const A = c.loadCred("avatar:auth", "--a", x.a);
     const B = c.loadCred("avatar:auth", "--b", x.b);
     const svc = await c.remote(x.idp);
-    const t = (await hre.ethers.provider.getBlock("latest"))!.timestamp;
+    // the platform's clock (latest block + 1), which the IdP stamps with: a side that accepted its
+    // peer by an older clock would keep evidence the platform dates after the peer's warrant ended
+    const t = await c.now();
     // with an IdP service, the platform's receipts come from it over the network
     const s = svc
       ? await svc.clients.mutualAuthRemote({

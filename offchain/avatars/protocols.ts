@@ -38,7 +38,7 @@ import { AvatarParty, AvatarProtocolError, IdentityProvider, Receipt, VerdictOpe
 import type { SimulatedEye } from "./iris";
 import { encodeAuthReply, encodeEvidence } from "./wire";
 import { minedReceipt } from "../chain/mined";
-import type { ContractTransactionResponse } from "ethers";
+import type { ContractTransactionResponse, Provider } from "ethers";
 
 /** What the protocols need. */
 export type AvatarContext = {
@@ -67,6 +67,24 @@ export type AvatarContext = {
       | { kind: "recordDelegation"; avatarId: Uint8Array; proxySerial: Uint8Array; h: Uint8Array },
   ) => void | Promise<void>;
 };
+
+/**
+ * The avatar protocols' clock (unix seconds): the latest block's timestamp + 1, the earliest time
+ * the next block can have (a block's timestamp is strictly greater than its parent's). The
+ * platform stamps receipts with it, and every side checks warrants, freshness and challenges
+ * against it (docs/specs/avatars.md, "The platform's clock"). s24-rta R2: with the latest block's
+ * own timestamp, a receipt made after a revocation was mined, before the next block, carried the
+ * revocation block's time and dated its evidence as made before the end (`receiptBy`'s
+ * `time <= end`). With +1, a receipt made before the revocation was mined has time <= its block's
+ * timestamp, and one made once it could be seen has time >= that + 1: `time <= end` splits them.
+ * @param provider - the chain's provider
+ * @returns latest block's timestamp + 1
+ */
+export async function platformNow(provider: Provider): Promise<number> {
+  const b = await provider.getBlock("latest");
+  if (!b) throw new AvatarProtocolError("NO_CHAIN", "platformNow: the node returned no latest block");
+  return b.timestamp + 1;
+}
 
 /** A driver's credential for an avatar: the warrant it signs under and the original signature. */
 export type AvatarCredential = { avatarId: Uint8Array; owner: AvatarParty; driver: AvatarParty; warrant: Warrant; o: OriginalSignature };

@@ -66,6 +66,7 @@ import {
   issueUserMit,
   judgeTrace,
   platformId,
+  platformNow,
   requireOwnPlatform,
   isTraced,
   TraceStatus,
@@ -320,7 +321,10 @@ export type IdpServiceDeps = {
   store: ContentStore;
   wallet: Wallet;
   chainId: bigint;
-  /** the IdP's clock (unix seconds); default: the latest block's time, the clock the in-process tasks use */
+  /**
+   * the IdP's clock (unix seconds); default: {@link platformNow}, the latest block's time + 1 (the
+   * earliest the next block can have), the clock the in-process tasks use
+   */
   now?: () => Promise<number>;
   /** Development only: MITs are issued without an enrolment token. Default false (`idp:enrol-token`). */
   openRegistration?: boolean;
@@ -372,7 +376,7 @@ export class IdpService {
 
   private async now(): Promise<number> {
     if (this.d.now) return this.d.now();
-    return (await this.d.registry.runner!.provider!.getBlock("latest"))!.timestamp;
+    return platformNow(this.d.registry.runner!.provider!);
   }
 
   /** The agent and the used tokens, from the keystore. */

@@ -1,6 +1,10 @@
 /**
- * s24-rta (outside red team, traceable avatars): one failing test per finding; each passes once
- * the finding is fixed. Ratings and impact: /work/notes/s24/s24-rta.md.
+ * s24-rta (outside red team, traceable avatars): one test per finding, each written failing by the
+ * red team and passing since its fix (s24-fxa). Ratings and impact: /work/notes/s24/s24-rta.md.
+ * - R1: an issuance refusal names neither the enrolled MIT nor its iris commitment, and spends the token.
+ * - R2: the platform's clock is the latest block's time + 1 (platformNow), so a receipt stamped after
+ *   an end was mined dates its evidence after the end.
+ * - R3: a trace verdict the chain refuses leaves no "traced" slot in the IdP's keystore.
  */
 import { expect } from "chai";
 import fs from "fs";
@@ -27,6 +31,7 @@ import {
   login,
   mutualAuth,
   requestTrace,
+  platformNow,
   stampEvidence,
   trace,
   tracedEvidenceKey,
@@ -35,21 +40,21 @@ import {
   type Evidence,
 } from "../../offchain/avatars/protocols";
 import { Scope, cpsPSign } from "../../offchain/crypto/cps";
-import { issueRemote } from "../../offchain/services/avatars/clients";
+import { issueRemote, stampRemote } from "../../offchain/services/avatars/clients";
 import { toHex } from "../../offchain/crypto/bytes";
 
 /**
  * alice (user) delegates her avatar fox to her AI for an hour; mallory (user, avatar mole) is the
- * AI's accomplice. Every clock, the platform's too, is the chain's latest block time, as the IdP
- * service's is (IdpService.now(): `getBlock("latest").timestamp`).
+ * AI's accomplice. Every clock, the platform's too, is the protocols' clock, as the IdP service's
+ * and the tasks' are (platformNow: the latest block's time + 1).
  */
 async function story() {
   const f = await loadFixture(avatarsFixture);
   const idp = new IdentityProvider();
-  const clock = { t: await time.latest() };
+  const clock = { t: await platformNow(ethers.provider) };
   const ctx = { registry: f.registry, idp, store: f.store, now: () => clock.t };
   const sync = async () => {
-    clock.t = await time.latest();
+    clock.t = await platformNow(ethers.provider);
   };
   const alice = new AvatarParty("alice");
   const mallory = new AvatarParty("mallory");
@@ -157,20 +162,48 @@ describe("s24-rta findings (traceable avatars)", function () {
         (s) => s.f.registry.revokeMIT(toHex(s.alice.mit!.serial)).then((t) => t.wait()),
       ],
     ];
-    for (const [what, end] of ENDS)
-      it(`${what}; seeing it mined, her AI and mallory make a handshake dated 60 s AFTER it and have it stamped before the next block: alice is traced`, async () => {
+    for (const [what, end] of ENDS) {
+      it(`${what}; seeing it mined, her AI and mallory make a handshake dated 60 s AFTER it and have it stamped before the next block: alice is not traced`, async () => {
         const s = await story();
         await end(s);
         const endedAt = await time.latest();
         expect(await s.f.registry.isVerified(toHex(s.d.credential.avatarId))).to.equal(false); // honest peers refuse fox now
-        await s.sync(); // the platform's clock: the latest block, the one that ended the delegation
+        await s.sync(); // the platform's clock: the earliest time of the block after the one that ended the delegation
         // made after the end, dated after it (within CHALLENGE_TTL of the receipt), stamped now
         const e = stampEvidence(s.ctx, await colludedEvidence(s, endedAt + 60));
-        expect(e.receipt!.time).to.equal(endedAt);
+        expect(e.receipt!.time).to.equal(endedAt + 1);
         expect(e.message.time).to.be.greaterThan(endedAt);
         // the AI acted after its authority ended, openly dated after it: alice must not answer for it
         expect(await reasonOf(trace(s.ctx, s.reporter, e))).to.equal("NOT_DRIVER");
       });
+      it(`${what}; evidence stamped just before it was mined (the platform's clock then is the end's block time at most) still traces to alice`, async () => {
+        const s = await story();
+        await s.sync();
+        const e = stampEvidence(s.ctx, await colludedEvidence(s, (await time.latest()) + 1));
+        await end(s);
+        const endedAt = await time.latest();
+        expect(e.receipt!.time).to.be.at.most(endedAt); // stamped before the end was mined: the receipt's time is no later than its block's
+        await s.sync();
+        expect(await reasonOf(trace(s.ctx, s.reporter, e))).to.equal("accepted");
+      });
+    }
+
+    it("the IdP service's receipt, made before the next block, carries the latest block's time + 1", async () => {
+      const s = await story();
+      const made = await colludedEvidence(s, (await time.latest()) + 1);
+      // without its session (stamped by any platform): the receipt's clock is all this checks
+      const e: Evidence = { ...made, handshake: undefined };
+      const sys = await idpSystem("s24rta-r2");
+      const { svc, info } = await startIdp(sys);
+      try {
+        await (await sys.f.msrp.sendTransaction({ to: sys.f.msrp.address, value: 0n })).wait(); // a block ends something
+        const minedAt = await time.latest();
+        const stamped = await stampRemote({ idp: info, dep: sys.dep, evidence: e });
+        expect(stamped.receipt!.time).to.equal(minedAt + 1);
+      } finally {
+        await svc.stop();
+      }
+    });
   });
 
   describe("R3: a reporter's trace whose verdict the chain refuses still marks the evidence traced in the IdP's keystore", () => {
