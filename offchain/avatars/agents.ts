@@ -30,6 +30,22 @@ export class AvatarProtocolError extends MetatrustError {
 }
 
 /**
+ * The IdP's refusal of an enrollment whose eye is enrolled already (one person, one MIT). Its
+ * message names neither that MIT nor its iris commitment (s24-rta R1: it named both, so anyone
+ * holding an enrolment token and a photograph of an iris learnt the person's serial, which names
+ * all her avatars on-chain, and her commitment, which is in every warrant she signs). Which MIT it
+ * is stays with the IdP's operator: `enrolledSerial`, for the service's log, never for a reply.
+ */
+export class DuplicateIdentityError extends AvatarProtocolError {
+  /** the serial (0x hex) of the MIT the eye is enrolled for: the operator's, never the requester's */
+  readonly enrolledSerial: string;
+  constructor(message: string, enrolledSerial: string) {
+    super("DUPLICATE_IDENTITY", message);
+    this.enrolledSerial = enrolledSerial;
+  }
+}
+
+/**
  * A user's UID: keccak256("UID" || serial), 0x hex. The serial is public (on-chain, each avatar's
  * owner), so anyone computes the UID of an avatar's owner; only the IdP maps a UID to a person.
  * @param serial - the MIT's serial (32 bytes)
@@ -163,8 +179,9 @@ export class IdentityProvider {
    * start again at a verified identity's initial reputation (docs/specs/trust.md §6).
    * @returns the MIT and the iris commitment that the user's warrants carry
    * @throws AvatarProtocolError(POSSESSION) for a key without a valid proof of possession
-   * @throws AvatarProtocolError(DUPLICATE_IDENTITY) when the eye is enrolled for an MIT already
-   *   (the message names that MIT's serial and iris commitment, never its template); nothing changes
+   * @throws DuplicateIdentityError (an AvatarProtocolError, DUPLICATE_IDENTITY) when the eye is
+   *   enrolled for an MIT already: the message says only that (s24-rta R1), the MIT's serial is in
+   *   `enrolledSerial` for the operator; nothing changes
    */
   issueUser(realId: string, pk: G2Point, possession: G1Point, enrollment: Uint8Array): { mit: MitInfo; commitment: Uint8Array } {
     if (!cpsVerifyPossession(pk, possession))
@@ -173,10 +190,7 @@ export class IdentityProvider {
       throw new InvalidParameterError(`issueUser: an enrollment is an iris code of ${IRIS_BITS / 8} bytes`);
     const same = this.enrolledEye(enrollment);
     if (same)
-      throw new AvatarProtocolError(
-        "DUPLICATE_IDENTITY",
-        `issueUser: this iris is already enrolled for MIT ${same.serial} (iris commitment ${same.commitment}); one person, one MIT`,
-      );
+      throw new DuplicateIdentityError("issueUser: this iris is already enrolled for an MIT; one person, one MIT", same.serial);
     const serial = randomBytes(32);
     const salt = randomBytes(32);
     const commitment = irisCommitment(enrollment, salt);

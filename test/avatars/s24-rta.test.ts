@@ -104,9 +104,10 @@ describe("s24-rta findings (traceable avatars)", function () {
   this.timeout(180_000);
 
   describe("R1: the MIT issuance refusal is an iris -> MIT serial oracle (a trace without a verdict)", () => {
-    it("an enrolment-token holder who presents a victim's iris learns her MIT serial and iris commitment, and the token survives to probe again", async () => {
+    it("an enrolment-token holder who presents a victim's iris learns only 'already enrolled', and the refusal spends the token: a second iris is refused TOKEN_USED; the operator's log names the MIT", async () => {
       const s = await idpSystem("s24rta-r1");
-      const { svc, info } = await startIdp(s);
+      const logged: string[] = [];
+      const { svc, info } = await startIdp(s, { log: (l) => logged.push(l) });
       try {
         // two honest users enrol
         const eyes = { alice: new SimulatedEye(31), bob: new SimulatedEye(32) };
@@ -135,18 +136,25 @@ describe("s24-rta findings (traceable avatars)", function () {
             () => undefined,
             (e: Error) => e,
           );
-          expect(err, "the duplicate enrolment is refused").to.be.instanceOf(Error);
+          expect(err, "the enrolment is refused").to.be.instanceOf(Error);
           leaked.push(err!.message);
         }
-        // one token, two probes: the refusal did not spend it (both are the duplicate refusal)
-        for (const m of leaked) expect(m).to.match(/enrolled/i);
-        // what a refusal may say: "already enrolled"; what it must not: whose MIT (the serial
-        // names every avatar of hers on-chain: AvatarLoggedIn.owner, the avatar ids' owner tag),
-        // nor her iris commitment (in every warrant she or her AI signs)
-        for (const [i, p] of [alice, bob].entries()) {
-          expect(leaked[i]).to.not.include(toHex(p.mit!.serial).slice(2), "the refusal names the victim's MIT serial");
-          expect(leaked[i]).to.not.include(toHex(p.irisCommitment!).slice(2), "the refusal names the victim's iris commitment");
-        }
+        // the first probe: "already enrolled", naming nobody
+        expect(leaked[0]).to.match(/this iris is already enrolled for an MIT; one person, one MIT/);
+        // one token, one probe: the refusal spent it, so the second iris is not even matched
+        expect(leaked[1]).to.match(/TOKEN_USED|was used by another request/);
+        expect(leaked[1]).to.not.match(/enrolled/i);
+        // what a refusal must not say: whose MIT (the serial names every avatar of hers on-chain:
+        // AvatarLoggedIn.owner, the avatar ids' owner tag), nor her iris commitment (in every warrant)
+        for (const m of leaked)
+          for (const p of [alice, bob]) {
+            expect(m).to.not.include(toHex(p.mit!.serial).slice(2), "the refusal names the victim's MIT serial");
+            expect(m).to.not.include(toHex(p.irisCommitment!).slice(2), "the refusal names the victim's iris commitment");
+          }
+        // the operator learns which MIT the eye is enrolled for (its log), and nothing was issued to mallory
+        expect(logged.some((l) => l.includes(toHex(alice.mit!.serial)) && /enrolled/.test(l))).to.equal(true);
+        const users = svc.idp.toRecord().users as { realId: string }[];
+        expect(users.map((u) => u.realId)).to.deep.equal(["Alice A.", "Bob B."]);
       } finally {
         await svc.stop();
       }

@@ -42,7 +42,8 @@
  * request waits (503) until it is finished ({@link IdpService.finishStalled}).
  * A crash before the intent leaves nothing on-chain: the retry is verified afresh (and refused
  * with STALE_CHALLENGE only if the challenge had expired, when the client asks for a new one).
- * An issuance is refused (DUPLICATE_IDENTITY) when the eye is enrolled already (one person, one
+ * An issuance is refused (DUPLICATE_IDENTITY, naming no MIT; the operator's log names it, and the
+ * refusal spends the enrolment token: s24-rta R1) when the eye is enrolled already (one person, one
  * MIT); so an issuance that fails before its intent reloads the agent from the keystore (its
  * enrollment is forgotten), and a retry of one that failed after its intent (the chain write) is
  * finished from the intent rather than issued again.
@@ -57,7 +58,7 @@ import { encodePk, keyId } from "../../crypto/cps";
 import type { ContentStore } from "../../storage/content-store";
 import type { Keystore } from "../../storage/keystore";
 import { writeFileAtomic } from "../../storage/fs-atomic";
-import { AvatarParty, AvatarProtocolError, IdentityProvider } from "../../avatars/agents";
+import { AvatarParty, AvatarProtocolError, DuplicateIdentityError, IdentityProvider } from "../../avatars/agents";
 import {
   ChallengeBook,
   caseHash,
@@ -469,6 +470,18 @@ export class IdpService {
             // failed before its intent (IPFS, or refused): the agent forgets what it enrolled in
             // memory, so that a retry is not refused as a duplicate of an MIT that never existed
             if (!intent) [this.idp, this.book] = this.load();
+            // an enrolled eye tells the requester one thing about another person (that this iris is
+            // enrolled): the refusal spends the token, one probe per token (s24-rta R1); a retry of
+            // these bytes is admitted again and refused the same way. Which MIT: the operator's log.
+            if (e instanceof DuplicateIdentityError) {
+              if (token) {
+                this.book.consume(m.tokenId, env.body, Math.floor(Date.now() / 1000));
+                this.save();
+              }
+              this.log(
+                `issue refused: the iris is enrolled for MIT ${e.enrolledSerial}${token ? `; token ${toHex(m.tokenId)} spent` : ""}`,
+              );
+            }
             throw e;
           }
           faultPoint("idp:after-chain-write");
