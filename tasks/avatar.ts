@@ -498,6 +498,8 @@ task(
       const ctx = await c.ctx();
       // the verdict's opening (its salt) is kept before the commitment goes on-chain
       ctx.beforeSend = () => c.saveIdp("avatar:trace", ctx.idp);
+      // and written again once the chain mined or refused it (a refused verdict leaves no slot: s24-rta R3)
+      ctx.afterSend = () => c.saveIdp("avatar:trace", ctx.idp);
       const t = caseId === undefined ? await c.protocols.trace(ctx, reporter, e) : await c.protocols.judgeTrace(ctx, caseId, e);
       console.log(`case #${t.caseId}: traced to UID ${t.uid} (the IdP alone sees the real identity: "${t.realId}")`);
       return t;

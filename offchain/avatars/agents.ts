@@ -112,6 +112,13 @@ export class IdentityProvider {
    * `legacy`: a keystore written before session 15 kept one case per key without its kind.
    */
   private readonly traced = new Map<string, TracedSlots>();
+  /**
+   * evidence key -> the cases whose trace verdict is on its way to the chain, one per kind
+   * (s24-rta R3): written before the verdict is sent (crash-safety), made final in `traced` once it
+   * is mined ({@link settleTrace}), removed when the chain refuses it ({@link dropTrace}). A slot
+   * left by a crash is decided by its case's status on-chain (judgeTrace).
+   */
+  private readonly tracing = new Map<string, { reporter?: string; court?: string }>();
 
   constructor(channelSk: bigint = randomScalar(), receiptSk: Uint8Array = schnorr.utils.randomSecretKey()) {
     this.channelSk = channelSk;
@@ -309,6 +316,47 @@ export class IdentityProvider {
     this.traced.set(k, { ...this.traced.get(k), [by]: caseId.toString() });
   }
 
+  /** The cases whose trace of evidence with this key is sent but not known to be mined (see {@link beginTrace}). */
+  tracingCasesOf(key: Uint8Array): { reporter?: bigint; court?: bigint } {
+    const t = this.tracing.get(toHex(key)) ?? {};
+    const big = (c: string | undefined) => (c === undefined ? undefined : BigInt(c));
+    return { reporter: big(t.reporter), court: big(t.court) };
+  }
+
+  /**
+   * Records, before a trace verdict is sent, that this case is tracing evidence with this key
+   * (pending: it counts as traced only once {@link settleTrace} runs after the write is mined).
+   */
+  beginTrace(key: Uint8Array, caseId: bigint, by: TraceKind): void {
+    const k = toHex(key);
+    this.tracing.set(k, { ...this.tracing.get(k), [by]: caseId.toString() });
+  }
+
+  /** The case's verdict is mined: its pending slot becomes the key's traced slot of its kind. */
+  settleTrace(key: Uint8Array, caseId: bigint, by: TraceKind): void {
+    if (this.dropTrace(key, caseId, by)) this.recordTraced(key, caseId, by);
+  }
+
+  /**
+   * The case's verdict was refused by the chain (or can never be mined): its pending slot goes,
+   * and with it nothing of the attempt stays.
+   * @returns whether the case held the pending slot
+   */
+  dropTrace(key: Uint8Array, caseId: bigint, by: TraceKind): boolean {
+    const k = toHex(key);
+    const t = this.tracing.get(k);
+    if (t?.[by] !== caseId.toString()) return false;
+    const rest = { ...t, [by]: undefined };
+    if (rest.reporter === undefined && rest.court === undefined) this.tracing.delete(k);
+    else this.tracing.set(k, rest);
+    return true;
+  }
+
+  /** Forgets the opening of a verdict commitment that never went on-chain (its write was refused). */
+  forgetVerdict(verdictCommitment: Uint8Array): void {
+    this.verdicts.delete(toHex(verdictCommitment));
+  }
+
   /** Keystore record (templates, real identities, receipt key and verdict openings: secret). */
   toRecord(): Record<string, unknown> {
     return {
@@ -321,6 +369,9 @@ export class IdentityProvider {
         (["reporter", "court", "legacy"] as const).flatMap((by) =>
           t[by] === undefined ? [] : [by === "legacy" ? { key, caseId: t[by] } : { key, caseId: t[by], by }],
         ),
+      ),
+      tracing: [...this.tracing.entries()].flatMap(([key, t]) =>
+        (["reporter", "court"] as const).flatMap((by) => (t[by] === undefined ? [] : [{ key, caseId: t[by], by }])),
       ),
     };
   }
@@ -340,6 +391,8 @@ export class IdentityProvider {
         ...idp.traced.get(t.key),
         [t.by === "reporter" || t.by === "court" ? t.by : "legacy"]: String(t.caseId),
       });
+    for (const t of (r.tracing ?? []) as { key: string; caseId: string; by: TraceKind }[])
+      if (t.by === "reporter" || t.by === "court") idp.tracing.set(t.key, { ...idp.tracing.get(t.key), [t.by]: String(t.caseId) });
     return idp;
   }
 }

@@ -38,6 +38,7 @@ import { AvatarParty, AvatarProtocolError, IdentityProvider, Receipt, VerdictOpe
 import type { SimulatedEye } from "./iris";
 import { encodeAuthReply, encodeEvidence } from "./wire";
 import { minedReceipt } from "../chain/mined";
+import { contractRevert } from "../chain/reverts";
 import type { ContractTransactionResponse, Provider } from "ethers";
 
 /** What the protocols need. */
@@ -66,6 +67,12 @@ export type AvatarContext = {
       | { kind: "recordLogin"; avatarId: Uint8Array; serial: Uint8Array; h: Uint8Array; vidCommitment: Uint8Array }
       | { kind: "recordDelegation"; avatarId: Uint8Array; proxySerial: Uint8Array; h: Uint8Array },
   ) => void | Promise<void>;
+  /**
+   * Called once a trace verdict's write is settled: `mined`, or `refused` by the chain (after the
+   * agent dropped what {@link AvatarContext.beforeSend} persisted for it): a caller that keeps the
+   * agent in a keystore saves it again here (s24-rta R3). Not called when the outcome is unknown.
+   */
+  afterSend?: (step: { kind: "recordVerdict"; caseId: bigint }, outcome: "mined" | "refused") => void | Promise<void>;
 };
 
 /**
@@ -84,6 +91,11 @@ export async function platformNow(provider: Provider): Promise<number> {
   const b = await provider.getBlock("latest");
   if (!b) throw new AvatarProtocolError("NO_CHAIN", "platformNow: the node returned no latest block");
   return b.timestamp + 1;
+}
+
+/** Whether a transaction's failure is the chain's refusal (a revert), so that nothing of it was recorded. */
+function refusedByChain(e: unknown): boolean {
+  return contractRevert(e) !== undefined || (e as { code?: string } | undefined)?.code === "CALL_EXCEPTION";
 }
 
 /** A driver's credential for an avatar: the warrant it signs under and the original signature. */
@@ -1184,6 +1196,25 @@ export async function judgeTrace(
     if (s === TraceStatus.Open || s === TraceStatus.InteractionTraced) slots.reporter ??= slots.legacy;
     else slots.court ??= slots.legacy;
   }
+  // A trace of another case on this evidence whose verdict was sent but not seen mined (a crash
+  // between the keystore and the chain): the chain's status decides it (s24-rta R3). Mined: it is
+  // final. Still judgeable: its write may yet land, so this case waits (rerun that case first).
+  // Anything else: its write can never be mined, and the slot goes.
+  const tracing = ctx.idp.tracingCasesOf(key);
+  for (const by of ["reporter", "court"] as const) {
+    const p = tracing[by];
+    if (p === undefined || p === caseId) continue;
+    const s = Number((await ctx.registry.traceCase(p)).status);
+    if (isTraced(s)) {
+      ctx.idp.settleTrace(key, p, by);
+      slots[by] ??= p;
+    } else if (s === (by === "court" ? TraceStatus.CourtUpheld : TraceStatus.Open))
+      throw new AvatarProtocolError(
+        "DUPLICATE_EVIDENCE",
+        `judgeTrace: this evidence is being traced in case #${p}, whose verdict is not on-chain yet: judge case #${p} again first`,
+      );
+    else ctx.idp.dropTrace(key, p, by);
+  }
   const other = (c: bigint | undefined) => (c !== undefined && c !== caseId ? c : undefined);
   if (courtUpheld) {
     // A court's upheld verdict on evidence already traced as a reporter's case (the accused, who
@@ -1208,9 +1239,27 @@ export async function judgeTrace(
   } catch {
     return reject("UNTRACEABLE", "no enrolled user behind this warrant");
   }
-  ctx.idp.recordTraced(key, caseId, courtUpheld ? "court" : "reporter");
-  await ctx.beforeSend?.({ kind: "recordVerdict", caseId }); // the verdict's salt and the evidence key are in ctx.idp now
-  const gas = await mined(ctx.registry.recordVerdict(caseId, true, toHex(t.verdictCommitment)));
+  // pending until mined (s24-rta R3: the slot was final before the write, so a write the chain
+  // refused, a dispute's bindCase mined in between, left "traced in case #N" for a case never traced)
+  const by = courtUpheld ? "court" : "reporter";
+  ctx.idp.beginTrace(key, caseId, by);
+  await ctx.beforeSend?.({ kind: "recordVerdict", caseId }); // the verdict's salt and the pending slot are in ctx.idp now
+  let gas: bigint;
+  try {
+    gas = await mined(ctx.registry.recordVerdict(caseId, true, toHex(t.verdictCommitment)));
+  } catch (err) {
+    // refused by the chain: nothing of this attempt stays. Any other failure (the node unreachable,
+    // the transaction dropped) keeps the pending slot: the write may have landed, and a rerun of
+    // the case, or another case on this evidence, reads the chain's status.
+    if (refusedByChain(err)) {
+      ctx.idp.dropTrace(key, caseId, by);
+      ctx.idp.forgetVerdict(t.verdictCommitment);
+      await ctx.afterSend?.({ kind: "recordVerdict", caseId }, "refused");
+    }
+    throw err;
+  }
+  ctx.idp.settleTrace(key, caseId, by);
+  await ctx.afterSend?.({ kind: "recordVerdict", caseId }, "mined");
   return { caseId, uid: t.uid, realId: t.realId, gas, verdictCommitment: t.verdictCommitment };
 }
 

@@ -227,11 +227,12 @@ describe("s24-rta findings (traceable avatars)", function () {
       return { registry, court, store, others };
     }
 
-    it("the claimant's dispute claims the case between the IdP's read and its recordVerdict: the write reverts, yet the keystore says 'traced in case #N', and after the court dismisses N the evidence can never be traced on a reporter's case", async () => {
+    /** alice's AI and bob authenticate; e is bob's evidence about alice's avatar, and bob (the claimant) reports it. */
+    async function evidenceStory() {
       const f = await loadFixture(courtFixture);
       const idp = new IdentityProvider();
-      const ctx: AvatarContext = { registry: f.registry, idp, store: f.store, now: () => clock };
       let clock = (await time.latest()) + 1;
+      const ctx: AvatarContext = { registry: f.registry, idp, store: f.store, now: () => clock };
       const sync = async () => {
         clock = (await time.latest()) + 1;
       };
@@ -253,34 +254,88 @@ describe("s24-rta findings (traceable avatars)", function () {
       const e = (await mutualAuth(ctx, { credential: d.credential, driver: ai }, { credential: lb.credential, driver: bob }))
         .evidenceAboutA;
       const claimant = f.others[3];
-      const reporter = f.registry.connect(claimant);
-      const key = tracedEvidenceKey(e);
+      return { f, idp, ctx, e, claimant, reporter: f.registry.connect(claimant), key: tracedEvidenceKey(e) };
+    }
+    const slotsJson = (idp: IdentityProvider, key: Uint8Array) =>
+      JSON.stringify([idp.tracedCasesOf(key), idp.tracingCasesOf(key)], (_k, v) => (typeof v === "bigint" ? v.toString() : v));
+
+    it("the claimant's dispute claims the case between the IdP's read and its recordVerdict: the write reverts, and the keystore keeps no 'traced in case #N' (nor the verdict's opening), so after the court dismisses N a reporter's case on the evidence is traced", async () => {
+      const { f, idp, ctx, e, claimant, reporter, key } = await evidenceStory();
       // bob files the case, and opens his dispute on it; the IdP judges the case meanwhile (anyone
       // may post the evidence to /v1/trace: alice, who holds the same evidence, does) and its
       // recordVerdict is mined after the court's bindCase
       const first = (await requestTrace(reporter, e)).caseId;
+      const saved: string[] = [];
       const racing: AvatarContext = {
         ...ctx,
         beforeSend: async (step) => {
           if (step.kind === "recordVerdict")
             await (await f.registry.connect(f.court).bindCase(first, 1n, claimant.address, toHex(e.avatarId))).wait();
         },
+        afterSend: (_step, outcome) => {
+          saved.push(outcome);
+        },
       };
-      const before = JSON.stringify(idp.tracedCasesOf(key), (_k, v) => (typeof v === "bigint" ? v.toString() : v));
+      const before = slotsJson(idp, key);
+      const verdicts = JSON.stringify(idp.toRecord().verdicts);
       await expect(judgeTrace(racing, first, e)).to.be.rejected; // the chain refuses the verdict (AwaitingCourt)
       expect(Number((await f.registry.traceCase(first)).status)).to.equal(TraceStatus.AwaitingCourt);
+      // a refused write changes nothing in the IdP's record, and the caller is told to save it again
+      expect(slotsJson(idp, key)).to.equal(before, "the keystore records a trace the chain refused");
+      expect(JSON.stringify(idp.toRecord().verdicts)).to.equal(verdicts, "the opening of a verdict never recorded is kept");
+      expect(saved).to.deep.equal(["refused"]);
       // the court dismisses bob's claim: case N is closed untraced
       await (await f.registry.connect(f.court).courtRuling(first, 1n, false)).wait();
       expect(Number((await f.registry.traceCase(first)).status)).to.equal(TraceStatus.Dismissed);
-      // a refused write changes nothing in the IdP's record...
-      expect(JSON.stringify(idp.tracedCasesOf(key), (_k, v) => (typeof v === "bigint" ? v.toString() : v))).to.equal(
-        before,
-        "the keystore records a trace the chain refused",
-      );
       // ...so bob's own (reporter's) case on the evidence, never traced, is judged
       const second = (await requestTrace(reporter, e)).caseId;
       await judgeTrace(ctx, second, e);
       expect(Number((await f.registry.traceCase(second)).status)).to.equal(TraceStatus.InteractionTraced);
+      expect(idp.tracedCasesOf(key).reporter).to.equal(second);
+    });
+
+    it("crash-safety: the slot saved before the write is pending; after a crash the chain's status decides it (mined: final; never sent: that case is rerun first; refused since: dropped)", async () => {
+      const { f, idp, ctx, e, claimant, reporter, key } = await evidenceStory();
+      // (a) killed after saving, before sending: the keystore holds case A pending, A stays Open
+      const A = (await requestTrace(reporter, e)).caseId;
+      let kept: Record<string, unknown> = {};
+      const crashBefore: AvatarContext = {
+        ...ctx,
+        beforeSend: () => {
+          kept = idp.toRecord();
+          throw new Error("killed");
+        },
+      };
+      await expect(judgeTrace(crashBefore, A, e)).to.be.rejectedWith("killed");
+      const restarted = IdentityProvider.fromRecord(kept);
+      expect(restarted.tracingCasesOf(key).reporter).to.equal(A);
+      expect(restarted.tracedCasesOf(key).reporter).to.equal(undefined);
+      const ctx2: AvatarContext = { ...ctx, idp: restarted };
+      // another reporter's case B on the same evidence waits for A (its write might yet land)...
+      const B = (await requestTrace(f.registry.connect(f.others[4]), e)).caseId;
+      expect(await reasonOf(judgeTrace(ctx2, B, e))).to.equal("DUPLICATE_EVIDENCE");
+      expect(Number((await f.registry.traceCase(B)).status)).to.equal(TraceStatus.Open);
+      // ...A's rerun traces it, and B is then a duplicate of A, named
+      await judgeTrace(ctx2, A, e);
+      expect(restarted.tracedCasesOf(key).reporter).to.equal(A);
+      expect(slotsJson(restarted, key)).to.equal(JSON.stringify([{ reporter: A.toString() }, {}]));
+      await expect(judgeTrace(ctx2, B, e)).to.be.rejectedWith(`traced already in case #${A}`);
+      // (b) killed after the write was mined, before the final save: the record still says pending
+      const C = (await requestTrace(reporter, e)).caseId;
+      await (await f.registry.connect(f.court).bindCase(C, 2n, claimant.address, toHex(e.avatarId))).wait();
+      await (await f.registry.connect(f.court).courtRuling(C, 2n, true)).wait(); // upheld: the court's slot
+      let pendingRecord: Record<string, unknown> = {};
+      await judgeTrace({ ...ctx2, afterSend: () => undefined, beforeSend: () => void (pendingRecord = restarted.toRecord()) }, C, e);
+      expect(Number((await f.registry.traceCase(C)).status)).to.equal(TraceStatus.CourtTraced);
+      const again = IdentityProvider.fromRecord(pendingRecord);
+      expect(again.tracingCasesOf(key).court).to.equal(C);
+      // a later court case on the evidence reads C's status: mined, so C is final and the new case a duplicate
+      const D = (await requestTrace(reporter, e)).caseId;
+      await (await f.registry.connect(f.court).bindCase(D, 3n, claimant.address, toHex(e.avatarId))).wait();
+      await (await f.registry.connect(f.court).courtRuling(D, 3n, true)).wait();
+      expect(await reasonOf(judgeTrace({ ...ctx2, idp: again }, D, e))).to.equal("DUPLICATE_EVIDENCE");
+      expect(again.tracedCasesOf(key).court).to.equal(C);
+      expect(again.tracingCasesOf(key).court).to.equal(undefined);
     });
   });
 });

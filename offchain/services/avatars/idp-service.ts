@@ -645,8 +645,9 @@ export class IdpService {
         if (mine && Number(c.status) === TraceStatus.Rejected)
           throw new AvatarProtocolError("REJECTED", `trace: case ${caseId} was rejected (the evidence did not verify)`);
         // the verdict's opening (its salt) in the IdP's record before the commitment goes on-chain
+        // and saved again once the chain mined or refused it (a refused verdict leaves no slot: s24-rta R3)
         const t = await judgeTrace(
-          this.ctx(await this.now(), () => this.save()),
+          { ...this.ctx(await this.now(), () => this.save()), afterSend: () => this.save() },
           caseId,
           e,
         );
