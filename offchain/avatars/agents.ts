@@ -196,8 +196,7 @@ export class IdentityProvider {
     if (!(enrollment instanceof Uint8Array) || enrollment.length !== IRIS_BITS / 8)
       throw new InvalidParameterError(`issueUser: an enrollment is an iris code of ${IRIS_BITS / 8} bytes`);
     const same = this.enrolledEye(enrollment);
-    if (same)
-      throw new DuplicateIdentityError("issueUser: this iris is already enrolled for an MIT; one person, one MIT", same.serial);
+    if (same) throw new DuplicateIdentityError("issueUser: this iris is already enrolled for an MIT; one person, one MIT", same.serial);
     const serial = randomBytes(32);
     const salt = randomBytes(32);
     const commitment = irisCommitment(enrollment, salt);

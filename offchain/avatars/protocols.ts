@@ -1119,9 +1119,17 @@ export function traceStatusName(status: number | bigint): string {
 export const isTraced = (status: bigint | number) =>
   Number(status) === TraceStatus.InteractionTraced || Number(status) === TraceStatus.CourtTraced;
 
-/** The reporter's step of tracing: files the evidence's case hash ({@link caseHash}) on-chain. @returns the case id */
-export async function requestTrace(reporterRegistry: MITRegistry, e: Evidence): Promise<{ caseId: bigint; gas: bigint }> {
-  const tx = await minedReceipt(reporterRegistry.requestTrace(toHex(e.avatarId), toHex(caseHash(e))));
+/**
+ * The reporter's step of tracing: files the evidence's case hash ({@link caseHash}) on-chain.
+ * @param overrides - the transaction's nonce, when the caller pinned it (a journalled filing: clients.fileTraceOnce)
+ * @returns the case id
+ */
+export async function requestTrace(
+  reporterRegistry: MITRegistry,
+  e: Evidence,
+  overrides: { nonce?: number } = {},
+): Promise<{ caseId: bigint; gas: bigint }> {
+  const tx = await minedReceipt(reporterRegistry.requestTrace(toHex(e.avatarId), toHex(caseHash(e)), overrides));
   const ev = tx!.logs.map((l) => reporterRegistry.interface.parseLog(l)).find((l) => l?.name === "TraceRequested");
   return { caseId: ev!.args.caseId as bigint, gas: tx!.gasUsed };
 }

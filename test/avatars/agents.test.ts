@@ -1,7 +1,15 @@
 import { expect } from "chai";
 import { ethers } from "ethers";
 import { schnorr } from "@noble/curves/secp256k1.js";
-import { AvatarParty, AvatarProtocolError, DuplicateIdentityError, IdentityProvider, MitInfo, mitDescription, receiptDigest } from "../../offchain/avatars/agents";
+import {
+  AvatarParty,
+  AvatarProtocolError,
+  DuplicateIdentityError,
+  IdentityProvider,
+  MitInfo,
+  mitDescription,
+  receiptDigest,
+} from "../../offchain/avatars/agents";
 import { irisCommitment, SimulatedEye } from "../../offchain/avatars/iris";
 import { concat, fromHex, toBytes, toHex } from "../../offchain/crypto/bytes";
 import { encodeG2Eip2537 } from "../../offchain/crypto/bls";
@@ -119,7 +127,8 @@ describe("avatars/agents (IdP, users, AI proxies)", () => {
   describe("# one person, one MIT (issue 15: a whitewasher cannot enrol its eye again)", () => {
     // names neither the enrolled MIT nor its commitment (s24-rta R1: an iris -> MIT oracle); the
     // serial is on the error for the operator (enrolledSerial), never in its message
-    const duplicate = (_serial: Uint8Array, _commitment: Uint8Array) => "issueUser: this iris is already enrolled for an MIT; one person, one MIT";
+    const duplicate = (_serial: Uint8Array, _commitment: Uint8Array) =>
+      "issueUser: this iris is already enrolled for an MIT; one person, one MIT";
 
     it("the same eye enrolled again under another real id and another key is refused (DUPLICATE_IDENTITY names neither the MIT nor the template; the operator's field does); nothing recorded", () => {
       const { idp, u, bob, eyes, enrollment } = enroll();

@@ -646,11 +646,7 @@ export class IdpService {
           throw new AvatarProtocolError("REJECTED", `trace: case ${caseId} was rejected (the evidence did not verify)`);
         // the verdict's opening (its salt) in the IdP's record before the commitment goes on-chain
         // and saved again once the chain mined or refused it (a refused verdict leaves no slot: s24-rta R3)
-        const t = await judgeTrace(
-          { ...this.ctx(await this.now(), () => this.save()), afterSend: () => this.save() },
-          caseId,
-          e,
-        );
+        const t = await judgeTrace({ ...this.ctx(await this.now(), () => this.save()), afterSend: () => this.save() }, caseId, e);
         faultPoint("idp:after-chain-write");
         this.log(`case #${caseId}: traced${Number(c.status) === TraceStatus.CourtUpheld ? ` (upheld by dispute #${c.disputeId})` : ""}`);
         return this.reply(env, raw, encodeTraceAck({ caseId, verdictCommitment: t.verdictCommitment }));
