@@ -184,14 +184,22 @@ export class IdentityProvider {
    * secret) and derives its salted commitment. The check runs over every enrollment the IdP holds,
    * those of revoked MITs included: a revoked identity is not replaced by a fresh one, which would
    * start again at a verified identity's initial reputation (docs/specs/trust.md §6).
+   * @param popContext - what the proof of possession must name (the service's issuance request:
+   *   wire.possessionContext); empty in-process
    * @returns the MIT and the iris commitment that the user's warrants carry
    * @throws AvatarProtocolError(POSSESSION) for a key without a valid proof of possession
    * @throws DuplicateIdentityError (an AvatarProtocolError, DUPLICATE_IDENTITY) when the eye is
    *   enrolled for an MIT already: the message says only that (s24-rta R1), the MIT's serial is in
    *   `enrolledSerial` for the operator; nothing changes
    */
-  issueUser(realId: string, pk: G2Point, possession: G1Point, enrollment: Uint8Array): { mit: MitInfo; commitment: Uint8Array } {
-    if (!cpsVerifyPossession(pk, possession))
+  issueUser(
+    realId: string,
+    pk: G2Point,
+    possession: G1Point,
+    enrollment: Uint8Array,
+    popContext: Uint8Array = new Uint8Array(),
+  ): { mit: MitInfo; commitment: Uint8Array } {
+    if (!cpsVerifyPossession(pk, possession, popContext))
       throw new AvatarProtocolError("POSSESSION", "issueUser: the key's proof of possession does not verify (rogue key?)");
     if (!(enrollment instanceof Uint8Array) || enrollment.length !== IRIS_BITS / 8)
       throw new InvalidParameterError(`issueUser: an enrollment is an iris code of ${IRIS_BITS / 8} bytes`);
@@ -219,8 +227,8 @@ export class IdentityProvider {
    * does, so that the public parameters on IPFS do not lead from a delegated avatar to a person
    * (h9-red F6: they read "AI proxy of <operator>", which made tracing public).
    */
-  issueProxy(operator: string, pk: G2Point, possession: G1Point): MitInfo {
-    if (!cpsVerifyPossession(pk, possession))
+  issueProxy(operator: string, pk: G2Point, possession: G1Point, popContext: Uint8Array = new Uint8Array()): MitInfo {
+    if (!cpsVerifyPossession(pk, possession, popContext))
       throw new AvatarProtocolError("POSSESSION", "issueProxy: the key's proof of possession does not verify");
     const serial = randomBytes(32);
     this.proxies.set(toHex(serial), { serial: toHex(serial), pk: toHex(encodePk(pk)), operator });
@@ -413,9 +421,9 @@ export class AvatarParty {
     this.keys = keys;
   }
 
-  /** KeyGen's proof of possession, for MIT issuance. */
-  possession(): G1Point {
-    return cpsProvePossession(this.keys);
+  /** KeyGen's proof of possession, for MIT issuance, naming `context` (what it authorises; see cpsProvePossession). */
+  possession(context: Uint8Array = new Uint8Array()): G1Point {
+    return cpsProvePossession(this.keys, context);
   }
 
   /** keccak256 of the key's EIP-2537 encoding: the registry's key id. */

@@ -208,14 +208,19 @@ async function mined(p: Promise<ContractTransactionResponse>): Promise<bigint> {
   return (await minedReceipt(p)).gasUsed;
 }
 
-/** MIT issuance for a user: enrollment (SIMULATED iris), proof of possession, record on-chain with the public parameters on IPFS. */
+/**
+ * MIT issuance for a user: enrollment (SIMULATED iris), proof of possession, record on-chain with
+ * the public parameters on IPFS. `popContext`: what the proof of possession must name (the IdP
+ * service's request, wire.possessionContext); empty in-process.
+ */
 export async function issueUserMit(
   ctx: AvatarContext,
   user: AvatarParty,
   realId: string,
   eye: Pick<SimulatedEye, "capture">,
+  popContext: Uint8Array = new Uint8Array(),
 ): Promise<{ gas: bigint; cid: string }> {
-  const { mit, commitment } = ctx.idp.issueUser(realId, user.keys.pk, user.possession(), eye.capture());
+  const { mit, commitment } = ctx.idp.issueUser(realId, user.keys.pk, user.possession(popContext), eye.capture(), popContext);
   user.mit = mit;
   user.irisCommitment = commitment;
   const cid = await ctx.store.putJson({
@@ -228,9 +233,14 @@ export async function issueUserMit(
   return { gas: await mined(ctx.registry.issueMIT(toHex(mit.serial), toHex(user.keyId), cid)), cid };
 }
 
-/** MIT issuance for an AI proxy. */
-export async function issueProxyMit(ctx: AvatarContext, proxy: AvatarParty, operator: string): Promise<{ gas: bigint; cid: string }> {
-  proxy.mit = ctx.idp.issueProxy(operator, proxy.keys.pk, proxy.possession());
+/** MIT issuance for an AI proxy (`popContext`: as for {@link issueUserMit}). */
+export async function issueProxyMit(
+  ctx: AvatarContext,
+  proxy: AvatarParty,
+  operator: string,
+  popContext: Uint8Array = new Uint8Array(),
+): Promise<{ gas: bigint; cid: string }> {
+  proxy.mit = ctx.idp.issueProxy(operator, proxy.keys.pk, proxy.possession(popContext), popContext);
   const cid = await ctx.store.putJson({
     kind: "proxy",
     serial: toHex(proxy.mit.serial),

@@ -5,6 +5,8 @@
  * - R2: the platform's clock is the latest block's time + 1 (platformNow), so a receipt stamped after
  *   an end was mined dates its evidence after the end.
  * - R3: a trace verdict the chain refuses leaves no "traced" slot in the IdP's keystore.
+ * - PoP (observation): an issuance request's proof of possession names that request, so one seen
+ *   on the wire cannot have an MIT minted for someone else's key under another token.
  */
 import { expect } from "chai";
 import fs from "fs";
@@ -40,8 +42,13 @@ import {
   type Evidence,
 } from "../../offchain/avatars/protocols";
 import { Scope, cpsPSign } from "../../offchain/crypto/cps";
-import { issueRemote, stampRemote } from "../../offchain/services/avatars/clients";
-import { toHex } from "../../offchain/crypto/bytes";
+import { issueRemote, pendingIssue, stampRemote } from "../../offchain/services/avatars/clients";
+import { IssueKind, decodeIssueRequest, encodeIssueRequest } from "../../offchain/services/avatars/wire";
+import { Kind, Route, audienceOf, openEnvelope, sealEnvelope } from "../../offchain/services/envelope";
+import { parseEnrolmentToken, tokenSigner } from "../../offchain/services/enrolment";
+import { postEnvelope } from "../../offchain/services/client";
+import { freshId } from "../../offchain/services/common";
+import { fromHex, toHex } from "../../offchain/crypto/bytes";
 
 /**
  * alice (user) delegates her avatar fox to her AI for an hour; mallory (user, avatar mole) is the
@@ -155,6 +162,65 @@ describe("s24-rta findings (traceable avatars)", function () {
         expect(logged.some((l) => l.includes(toHex(alice.mit!.serial)) && /enrolled/.test(l))).to.equal(true);
         const users = svc.idp.toRecord().users as { realId: string }[];
         expect(users.map((u) => u.realId)).to.deep.equal(["Alice A.", "Bob B."]);
+      } finally {
+        await svc.stop();
+      }
+    });
+  });
+
+  describe("PoP (observation): the issuance request's proof of possession travelled unbound to the request", () => {
+    it("mallory, who saw the proof in the bot's issuance request, puts it with the bot's key in a request under her own proxy token: refused (POSSESSION), no MIT minted", async () => {
+      const s = await idpSystem("s24rta-pop");
+      const { svc, info } = await startIdp(s);
+      try {
+        // the bot's operator's request, as issueRemote builds it, seen on the wire (here: kept by
+        // the client because the IdP it was sent to did not answer)
+        const bot = issueRemote({
+          idp: { ...info, url: "http://127.0.0.1:9" },
+          dep: s.dep,
+          keystore: s.client,
+          name: "bot",
+          kind: "proxy",
+          label: "ACME AI",
+          token: s.token("proxy", "ACME AI"),
+          retry: { attempts: 1, timeoutMs: 5_000, backoffMs: 10 },
+        });
+        await expect(bot).to.be.rejected;
+        const seen = decodeIssueRequest(openEnvelope(fromHex(String(s.client.load(pendingIssue("bot")).envelope))).body);
+        // mallory's own request: the bot's key and proof, her own label, token and request id
+        const token = s.token("proxy", "Mallory Ops");
+        const requestId = freshId();
+        const audience = audienceOf(s.dep.chainId, String(s.dep.registry.target), "idp");
+        const body = encodeIssueRequest({
+          kind: IssueKind.proxy,
+          pk: seen.pk,
+          possession: seen.possession,
+          label: "Mallory Ops",
+          channelKey: info.channelKey,
+          requestId,
+          tokenId: parseEnrolmentToken(token).id,
+        });
+        const env = sealEnvelope(
+          {
+            kind: Kind.Request,
+            route: Route.IdpIssue,
+            audience,
+            session: freshId(),
+            requestId,
+            issuedAt: Date.now(),
+            inReplyTo: new Uint8Array(32),
+            body,
+          },
+          tokenSigner(token, "idp"),
+        );
+        const minted = async () => (await s.dep.registry.queryFilter(s.dep.registry.filters.MitIssued())).length;
+        const n = await minted();
+        const out = await postEnvelope(info.url, "/v1/mit/issue", env, { attempts: 1, timeoutMs: 30_000, backoffMs: 10 }).then(
+          () => "issued",
+          (e: Error) => e.message,
+        );
+        expect(out).to.match(/POSSESSION|proof of possession does not verify/);
+        expect(await minted()).to.equal(n);
       } finally {
         await svc.stop();
       }

@@ -228,7 +228,7 @@ describe("services/avatars: the IdP as a service, in-process", function () {
 
   it("a relay that moves alice's sealed enrollment under its own key gets nothing: the box does not open (422), no MIT on-chain", async () => {
     const { AvatarParty } = await import("../../offchain/avatars/agents");
-    const { encodeIssueRequest, decodeIssueRequest, IssueKind } = await import("../../offchain/services/avatars/wire");
+    const { encodeIssueRequest, decodeIssueRequest, IssueKind, possessionContext } = await import("../../offchain/services/avatars/wire");
     const { encodePk, encodeSig } = await import("../../offchain/crypto/cps");
     const { concat } = await import("../../offchain/crypto/bytes");
     const victim = new AvatarParty("victim");
@@ -251,7 +251,7 @@ describe("services/avatars: the IdP as a service, in-process", function () {
       fromHex(own.record.id, 16),
       Uint8Array.of(IssueKind.user),
       encodePk(thief.keys.pk),
-      encodeSig(thief.possession()),
+      encodeSig(thief.possession(possessionContext(IssueKind.user, fromHex(own.record.id, 16), requestId, audience))),
       decodeIssueRequest(body).sealed,
     );
     const env = sealEnvelope(

@@ -59,6 +59,7 @@ import {
   encodeChallengeRequest,
   encodeIssueRequest,
   encodeTraceRequest,
+  possessionContext,
   type TraceAck,
   type DelegationAck,
   type LoginAck,
@@ -162,15 +163,17 @@ export async function issueRemote(a: {
     const party = new AvatarParty(a.name);
     const kind = a.kind === "user" ? IssueKind.user : IssueKind.proxy;
     const requestId = freshId();
+    const tokenId = a.token ? parseEnrolmentToken(a.token).id : NO_TOKEN;
     const body = encodeIssueRequest({
       kind,
       pk: party.keys.pk,
-      possession: party.possession(),
+      // bound to this request: its kind, token, id and IdP
+      possession: party.possession(possessionContext(kind, tokenId, requestId, audience)),
       label: a.label,
       enrollment: a.enrollment,
       channelKey: a.idp.channelKey,
       requestId,
-      tokenId: a.token ? parseEnrolmentToken(a.token).id : NO_TOKEN,
+      tokenId,
     });
     const signer = a.token ? tokenSigner(a.token, "idp") : { scheme: Scheme.None };
     const env = sealEnvelope(request(Route.IdpIssue, audience, body, freshId(), requestId), signer);

@@ -110,6 +110,7 @@ import {
   encodeIssueReply,
   encodeLoginAck,
   enrolAad,
+  possessionContext,
   splitEnrolment,
 } from "./wire";
 import { minedReceipt } from "../../chain/mined";
@@ -460,12 +461,14 @@ export class IdpService {
             intent = true;
             faultPoint("idp:before-chain-write");
           });
+          // the proof of possession must name this request (its kind, token, id and this IdP)
+          const pop = possessionContext(m.kind, m.tokenId, env.requestId, this.audience);
           let r: { cid: string };
           try {
             r =
               m.kind === IssueKind.user
-                ? await issueUserMit(ctx, party, label, { capture: () => enrollment! })
-                : await issueProxyMit(ctx, party, label);
+                ? await issueUserMit(ctx, party, label, { capture: () => enrollment! }, pop)
+                : await issueProxyMit(ctx, party, label, pop);
           } catch (e) {
             // failed before its intent (IPFS, or refused): the agent forgets what it enrolled in
             // memory, so that a retry is not refused as a duplicate of an MIT that never existed
