@@ -359,6 +359,16 @@ export class IdentityProvider {
     return true;
   }
 
+  /** Removes a traced slot that holds this case (a slot the chain never saw traced: judgeTrace). */
+  unrecordTraced(key: Uint8Array, caseId: bigint, by: TraceKind): void {
+    const k = toHex(key);
+    const t = this.traced.get(k);
+    if (t?.[by] !== caseId.toString()) return;
+    const rest = { ...t, [by]: undefined };
+    if (rest.reporter === undefined && rest.court === undefined && rest.legacy === undefined) this.traced.delete(k);
+    else this.traced.set(k, rest);
+  }
+
   /** Forgets the opening of a verdict commitment that never went on-chain (its write was refused). */
   forgetVerdict(verdictCommitment: Uint8Array): void {
     this.verdicts.delete(toHex(verdictCommitment));

@@ -1214,6 +1214,16 @@ export async function judgeTrace(
     if (s === TraceStatus.Open || s === TraceStatus.InteractionTraced) slots.reporter ??= slots.legacy;
     else slots.court ??= slots.legacy;
   }
+  // A keystore written before s24-fxa made the slot final before the write: a slot of another case
+  // that the chain does not show traced was never mined (refused, or a crash): it is pending, and
+  // decided as such below (one chain read, only when the evidence has a slot of another case).
+  for (const by of ["reporter", "court"] as const) {
+    const p = slots[by];
+    if (p === undefined || p === caseId || isTraced((await ctx.registry.traceCase(p)).status)) continue;
+    ctx.idp.unrecordTraced(key, p, by);
+    ctx.idp.beginTrace(key, p, by);
+    slots[by] = undefined;
+  }
   // A trace of another case on this evidence whose verdict was sent but not seen mined (a crash
   // between the keystore and the chain): the chain's status decides it (s24-rta R3). Mined: it is
   // final. Still judgeable: its write may yet land, so this case waits (rerun that case first).

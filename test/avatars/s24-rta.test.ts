@@ -360,6 +360,21 @@ describe("s24-rta findings (traceable avatars)", function () {
       expect(idp.tracedCasesOf(key).reporter).to.equal(second);
     });
 
+    it("a keystore written before the fix (the slot final before the refused write) is healed: the slot's case is not traced on-chain (dismissed), so a reporter's case on the evidence is traced", async () => {
+      const { f, idp, ctx, e, claimant, reporter, key } = await evidenceStory();
+      const first = (await requestTrace(reporter, e)).caseId;
+      await (await f.registry.connect(f.court).bindCase(first, 1n, claimant.address, toHex(e.avatarId))).wait();
+      // what the old judgeTrace left after its write was refused: "traced in case #first"
+      idp.recordTraced(key, first, "reporter");
+      const restored = IdentityProvider.fromRecord(idp.toRecord());
+      const ctx2: AvatarContext = { ...ctx, idp: restored };
+      await (await f.registry.connect(f.court).courtRuling(first, 1n, false)).wait(); // dismissed
+      const second = (await requestTrace(reporter, e)).caseId;
+      await judgeTrace(ctx2, second, e);
+      expect(Number((await f.registry.traceCase(second)).status)).to.equal(TraceStatus.InteractionTraced);
+      expect(slotsJson(restored, key)).to.equal(JSON.stringify([{ reporter: second.toString() }, {}]));
+    });
+
     it("crash-safety: the slot saved before the write is pending; after a crash the chain's status decides it (mined: final; never sent: that case is rerun first; refused since: dropped)", async () => {
       const { f, idp, ctx, e, claimant, reporter, key } = await evidenceStory();
       // (a) killed after saving, before sending: the keystore holds case A pending, A stays Open
