@@ -14,6 +14,8 @@
  */
 import { abandonPending } from "../pending";
 import { faultPoint } from "../faults";
+import { forgetNonceOf } from "../../chain/sender";
+import type { Provider } from "ethers";
 import { checkEndpoint } from "../endpoint";
 import { recoverAddress, hexlify } from "ethers";
 import type { MITRegistry } from "../../../typechain-types";
@@ -398,11 +400,14 @@ export async function fileTraceOnce(reporter: MITRegistry, e: Evidence, keystore
   try {
     caseId = (await requestTrace(reporter, e, { nonce: f.nonce })).caseId;
   } catch (err) {
+    forgetNonceOf(provider as unknown as Provider, account);
     // the node refused the pinned nonce: a first filing under it was mined (or is still pending) meanwhile
     const found = await filedCase(reporter, f);
     if (found === undefined) throw err;
     caseId = found;
   }
+  // the nonce was chosen here: a ChainWallet's count of this account is read again for its next one
+  forgetNonceOf(provider as unknown as Provider, account);
   faultPoint("avatar:after-trace-filed");
   keystore.update(name, { ...f, caseId: caseId.toString() });
   return { caseId, resumed: false };
