@@ -91,7 +91,8 @@ async function avatarContext(hre: HardhatRuntimeEnvironment) {
     if (!owner.mit) throw new UsageError(`avatar: ${owner.name} has no MIT (run idp:issue first)`);
     return protocols.avatarIdOf(owner.mit.serial, name);
   };
-  const now = async () => (await hre.ethers.provider.getBlock("latest"))!.timestamp;
+  // the platform's clock (the latest block's time + 1, the earliest the next block can have: s24-rta R2)
+  const now = () => protocols.platformNow(hre.ethers.provider);
   const ctx = async (): Promise<import("../offchain/avatars/protocols").AvatarContext> => {
     const t = await now();
     return { registry, idp: await loadIdp(), store: local.store, now: () => t };
@@ -200,6 +201,7 @@ async function avatarContext(hre: HardhatRuntimeEnvironment) {
     saveParty,
     eyeOf,
     avatarId,
+    now,
     ctx,
     saveCred,
     loadCred,
@@ -412,7 +414,9 @@ task(
     const A = c.loadCred("avatar:auth", "--a", x.a);
     const B = c.loadCred("avatar:auth", "--b", x.b);
     const svc = await c.remote(x.idp);
-    const t = (await hre.ethers.provider.getBlock("latest"))!.timestamp;
+    // the platform's clock (latest block + 1), which the IdP stamps with: a side that accepted its
+    // peer by an older clock would keep evidence the platform dates after the peer's warrant ended
+    const t = await c.now();
     // with an IdP service, the platform's receipts come from it over the network
     const s = svc
       ? await svc.clients.mutualAuthRemote({
@@ -441,7 +445,7 @@ task(
 
 task(
   "avatar:trace",
-  "Reports an avatar with evidence: the IdP verifies it and traces the avatar to its (original) manipulator; the verdict goes on-chain as a commitment. In the IdP's folder (no --idp) it holds the folder while it writes the IdP's record: it waits for another such command, and is refused while idp:serve serves the folder (go through it with --idp)",
+  "Reports an avatar with evidence: the IdP verifies it and traces the avatar to its (original) manipulator; the verdict goes on-chain as a commitment. The filing is journalled in this folder's keystore first: a run killed after filing, run again, judges the case it filed and files no second. In the IdP's folder (no --idp) it holds the folder while it writes the IdP's record: it waits for another such command, and is refused while idp:serve serves the folder (go through it with --idp)",
 )
   .addParam("evidence", "An evidence file written by avatar:auth")
   .addOptionalParam("idp", IDP_HELP)
@@ -474,16 +478,22 @@ task(
         `avatar:trace: --evidence ${a.evidence} is not an evidence file (${x instanceof SyntaxError ? "not JSON" : firstLine(String((x as Error).message ?? x))})`,
       );
     }
+    // a filing is journalled in this folder's keystore before it is sent: a run killed after the
+    // case was mined finds that case when run again, and never files a second (fileTraceOnce)
+    const filing = await import("../offchain/services/avatars/clients");
     if (a.fileOnly) {
-      const { caseId } = await c.protocols.requestTrace(reporter, e);
-      console.log(`case #${caseId}: filed (open); open the dispute with dispute:open --nature avatar --case ${caseId}`);
+      const { caseId, resumed } = await filing.fileTraceOnce(reporter, e, c.ks);
+      console.log(
+        `case #${caseId}: ${resumed ? "filed by an earlier run of this command" : "filed"} (open); open the dispute with dispute:open --nature avatar --case ${caseId}`,
+      );
+      c.ks.remove(filing.traceFiling(e)); // its id is printed: a new run on this evidence files a new case
       return { caseId };
     }
     const caseId = named;
     const svc = await c.remote(a.idp);
     if (svc) {
       // the reporter opens the case from its account (or names its filed case); the IdP service judges it
-      const ack = await svc.clients.traceRemote({ idp: svc.info, dep: svc.dep, reporter, evidence: e, caseId });
+      const ack = await svc.clients.traceRemote({ idp: svc.info, dep: svc.dep, reporter, evidence: e, caseId, journal: c.ks });
       console.log(
         `case #${ack.caseId}: traced by the IdP at ${svc.info.url}; verdict commitment ${c.bytes.toHex(ack.verdictCommitment)} (the identity stays with the IdP)`,
       );
@@ -494,9 +504,21 @@ task(
       const ctx = await c.ctx();
       // the verdict's opening (its salt) is kept before the commitment goes on-chain
       ctx.beforeSend = () => c.saveIdp("avatar:trace", ctx.idp);
-      const t = caseId === undefined ? await c.protocols.trace(ctx, reporter, e) : await c.protocols.judgeTrace(ctx, caseId, e);
-      console.log(`case #${t.caseId}: traced to UID ${t.uid} (the IdP alone sees the real identity: "${t.realId}")`);
-      return t;
+      // and written again once the chain mined or refused it (a refused verdict leaves no slot: s24-rta R3)
+      ctx.afterSend = () => c.saveIdp("avatar:trace", ctx.idp);
+      if (caseId !== undefined) {
+        const t = await c.protocols.judgeTrace(ctx, caseId, e);
+        console.log(`case #${t.caseId}: traced to UID ${t.uid} (the IdP alone sees the real identity: "${t.realId}")`);
+        return t;
+      }
+      const filed = (await filing.fileTraceOnce(reporter, e, c.ks)).caseId;
+      try {
+        const t = await c.protocols.judgeTrace(ctx, filed, e);
+        console.log(`case #${t.caseId}: traced to UID ${t.uid} (the IdP alone sees the real identity: "${t.realId}")`);
+        return t;
+      } finally {
+        await filing.settleFiling(c.registry, e, c.ks, filed);
+      }
     });
   });
 

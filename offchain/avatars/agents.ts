@@ -30,6 +30,22 @@ export class AvatarProtocolError extends MetatrustError {
 }
 
 /**
+ * The IdP's refusal of an enrollment whose eye is enrolled already (one person, one MIT). Its
+ * message names neither that MIT nor its iris commitment (s24-rta R1: it named both, so anyone
+ * holding an enrolment token and a photograph of an iris learnt the person's serial, which names
+ * all her avatars on-chain, and her commitment, which is in every warrant she signs). Which MIT it
+ * is stays with the IdP's operator: `enrolledSerial`, for the service's log, never for a reply.
+ */
+export class DuplicateIdentityError extends AvatarProtocolError {
+  /** the serial (0x hex) of the MIT the eye is enrolled for: the operator's, never the requester's */
+  readonly enrolledSerial: string;
+  constructor(message: string, enrolledSerial: string) {
+    super("DUPLICATE_IDENTITY", message);
+    this.enrolledSerial = enrolledSerial;
+  }
+}
+
+/**
  * A user's UID: keccak256("UID" || serial), 0x hex. The serial is public (on-chain, each avatar's
  * owner), so anyone computes the UID of an avatar's owner; only the IdP maps a UID to a person.
  * @param serial - the MIT's serial (32 bytes)
@@ -96,6 +112,13 @@ export class IdentityProvider {
    * `legacy`: a keystore written before session 15 kept one case per key without its kind.
    */
   private readonly traced = new Map<string, TracedSlots>();
+  /**
+   * evidence key -> the cases whose trace verdict is on its way to the chain, one per kind
+   * (s24-rta R3): written before the verdict is sent (crash-safety), made final in `traced` once it
+   * is mined ({@link settleTrace}), removed when the chain refuses it ({@link dropTrace}). A slot
+   * left by a crash is decided by its case's status on-chain (judgeTrace).
+   */
+  private readonly tracing = new Map<string, { reporter?: string; court?: string }>();
 
   constructor(channelSk: bigint = randomScalar(), receiptSk: Uint8Array = schnorr.utils.randomSecretKey()) {
     this.channelSk = channelSk;
@@ -161,22 +184,27 @@ export class IdentityProvider {
    * secret) and derives its salted commitment. The check runs over every enrollment the IdP holds,
    * those of revoked MITs included: a revoked identity is not replaced by a fresh one, which would
    * start again at a verified identity's initial reputation (docs/specs/trust.md §6).
+   * @param popContext - what the proof of possession must name (the service's issuance request:
+   *   wire.possessionContext); empty in-process
    * @returns the MIT and the iris commitment that the user's warrants carry
    * @throws AvatarProtocolError(POSSESSION) for a key without a valid proof of possession
-   * @throws AvatarProtocolError(DUPLICATE_IDENTITY) when the eye is enrolled for an MIT already
-   *   (the message names that MIT's serial and iris commitment, never its template); nothing changes
+   * @throws DuplicateIdentityError (an AvatarProtocolError, DUPLICATE_IDENTITY) when the eye is
+   *   enrolled for an MIT already: the message says only that (s24-rta R1), the MIT's serial is in
+   *   `enrolledSerial` for the operator; nothing changes
    */
-  issueUser(realId: string, pk: G2Point, possession: G1Point, enrollment: Uint8Array): { mit: MitInfo; commitment: Uint8Array } {
-    if (!cpsVerifyPossession(pk, possession))
+  issueUser(
+    realId: string,
+    pk: G2Point,
+    possession: G1Point,
+    enrollment: Uint8Array,
+    popContext: Uint8Array = new Uint8Array(),
+  ): { mit: MitInfo; commitment: Uint8Array } {
+    if (!cpsVerifyPossession(pk, possession, popContext))
       throw new AvatarProtocolError("POSSESSION", "issueUser: the key's proof of possession does not verify (rogue key?)");
     if (!(enrollment instanceof Uint8Array) || enrollment.length !== IRIS_BITS / 8)
       throw new InvalidParameterError(`issueUser: an enrollment is an iris code of ${IRIS_BITS / 8} bytes`);
     const same = this.enrolledEye(enrollment);
-    if (same)
-      throw new AvatarProtocolError(
-        "DUPLICATE_IDENTITY",
-        `issueUser: this iris is already enrolled for MIT ${same.serial} (iris commitment ${same.commitment}); one person, one MIT`,
-      );
+    if (same) throw new DuplicateIdentityError("issueUser: this iris is already enrolled for an MIT; one person, one MIT", same.serial);
     const serial = randomBytes(32);
     const salt = randomBytes(32);
     const commitment = irisCommitment(enrollment, salt);
@@ -199,8 +227,8 @@ export class IdentityProvider {
    * does, so that the public parameters on IPFS do not lead from a delegated avatar to a person
    * (h9-red F6: they read "AI proxy of <operator>", which made tracing public).
    */
-  issueProxy(operator: string, pk: G2Point, possession: G1Point): MitInfo {
-    if (!cpsVerifyPossession(pk, possession))
+  issueProxy(operator: string, pk: G2Point, possession: G1Point, popContext: Uint8Array = new Uint8Array()): MitInfo {
+    if (!cpsVerifyPossession(pk, possession, popContext))
       throw new AvatarProtocolError("POSSESSION", "issueProxy: the key's proof of possession does not verify");
     const serial = randomBytes(32);
     this.proxies.set(toHex(serial), { serial: toHex(serial), pk: toHex(encodePk(pk)), operator });
@@ -295,6 +323,57 @@ export class IdentityProvider {
     this.traced.set(k, { ...this.traced.get(k), [by]: caseId.toString() });
   }
 
+  /** The cases whose trace of evidence with this key is sent but not known to be mined (see {@link beginTrace}). */
+  tracingCasesOf(key: Uint8Array): { reporter?: bigint; court?: bigint } {
+    const t = this.tracing.get(toHex(key)) ?? {};
+    const big = (c: string | undefined) => (c === undefined ? undefined : BigInt(c));
+    return { reporter: big(t.reporter), court: big(t.court) };
+  }
+
+  /**
+   * Records, before a trace verdict is sent, that this case is tracing evidence with this key
+   * (pending: it counts as traced only once {@link settleTrace} runs after the write is mined).
+   */
+  beginTrace(key: Uint8Array, caseId: bigint, by: TraceKind): void {
+    const k = toHex(key);
+    this.tracing.set(k, { ...this.tracing.get(k), [by]: caseId.toString() });
+  }
+
+  /** The case's verdict is mined: its pending slot becomes the key's traced slot of its kind. */
+  settleTrace(key: Uint8Array, caseId: bigint, by: TraceKind): void {
+    if (this.dropTrace(key, caseId, by)) this.recordTraced(key, caseId, by);
+  }
+
+  /**
+   * The case's verdict was refused by the chain (or can never be mined): its pending slot goes,
+   * and with it nothing of the attempt stays.
+   * @returns whether the case held the pending slot
+   */
+  dropTrace(key: Uint8Array, caseId: bigint, by: TraceKind): boolean {
+    const k = toHex(key);
+    const t = this.tracing.get(k);
+    if (t?.[by] !== caseId.toString()) return false;
+    const rest = { ...t, [by]: undefined };
+    if (rest.reporter === undefined && rest.court === undefined) this.tracing.delete(k);
+    else this.tracing.set(k, rest);
+    return true;
+  }
+
+  /** Removes a traced slot that holds this case (a slot the chain never saw traced: judgeTrace). */
+  unrecordTraced(key: Uint8Array, caseId: bigint, by: TraceKind): void {
+    const k = toHex(key);
+    const t = this.traced.get(k);
+    if (t?.[by] !== caseId.toString()) return;
+    const rest = { ...t, [by]: undefined };
+    if (rest.reporter === undefined && rest.court === undefined && rest.legacy === undefined) this.traced.delete(k);
+    else this.traced.set(k, rest);
+  }
+
+  /** Forgets the opening of a verdict commitment that never went on-chain (its write was refused). */
+  forgetVerdict(verdictCommitment: Uint8Array): void {
+    this.verdicts.delete(toHex(verdictCommitment));
+  }
+
   /** Keystore record (templates, real identities, receipt key and verdict openings: secret). */
   toRecord(): Record<string, unknown> {
     return {
@@ -307,6 +386,9 @@ export class IdentityProvider {
         (["reporter", "court", "legacy"] as const).flatMap((by) =>
           t[by] === undefined ? [] : [by === "legacy" ? { key, caseId: t[by] } : { key, caseId: t[by], by }],
         ),
+      ),
+      tracing: [...this.tracing.entries()].flatMap(([key, t]) =>
+        (["reporter", "court"] as const).flatMap((by) => (t[by] === undefined ? [] : [{ key, caseId: t[by], by }])),
       ),
     };
   }
@@ -326,6 +408,8 @@ export class IdentityProvider {
         ...idp.traced.get(t.key),
         [t.by === "reporter" || t.by === "court" ? t.by : "legacy"]: String(t.caseId),
       });
+    for (const t of (r.tracing ?? []) as { key: string; caseId: string; by: TraceKind }[])
+      if (t.by === "reporter" || t.by === "court") idp.tracing.set(t.key, { ...idp.tracing.get(t.key), [t.by]: String(t.caseId) });
     return idp;
   }
 }
@@ -347,9 +431,9 @@ export class AvatarParty {
     this.keys = keys;
   }
 
-  /** KeyGen's proof of possession, for MIT issuance. */
-  possession(): G1Point {
-    return cpsProvePossession(this.keys);
+  /** KeyGen's proof of possession, for MIT issuance, naming `context` (what it authorises; see cpsProvePossession). */
+  possession(context: Uint8Array = new Uint8Array()): G1Point {
+    return cpsProvePossession(this.keys, context);
   }
 
   /** keccak256 of the key's EIP-2537 encoding: the registry's key id. */

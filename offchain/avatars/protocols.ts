@@ -38,7 +38,8 @@ import { AvatarParty, AvatarProtocolError, IdentityProvider, Receipt, VerdictOpe
 import type { SimulatedEye } from "./iris";
 import { encodeAuthReply, encodeEvidence } from "./wire";
 import { minedReceipt } from "../chain/mined";
-import type { ContractTransactionResponse } from "ethers";
+import { contractRevert } from "../chain/reverts";
+import type { ContractTransactionResponse, Provider } from "ethers";
 
 /** What the protocols need. */
 export type AvatarContext = {
@@ -66,7 +67,36 @@ export type AvatarContext = {
       | { kind: "recordLogin"; avatarId: Uint8Array; serial: Uint8Array; h: Uint8Array; vidCommitment: Uint8Array }
       | { kind: "recordDelegation"; avatarId: Uint8Array; proxySerial: Uint8Array; h: Uint8Array },
   ) => void | Promise<void>;
+  /**
+   * Called once a trace verdict's write is settled: `mined`, or `refused` by the chain (after the
+   * agent dropped what {@link AvatarContext.beforeSend} persisted for it): a caller that keeps the
+   * agent in a keystore saves it again here (s24-rta R3). Not called when the outcome is unknown.
+   */
+  afterSend?: (step: { kind: "recordVerdict"; caseId: bigint }, outcome: "mined" | "refused") => void | Promise<void>;
 };
+
+/**
+ * The avatar protocols' clock (unix seconds): the latest block's timestamp + 1, the earliest time
+ * the next block can have (a block's timestamp is strictly greater than its parent's). The
+ * platform stamps receipts with it, and every side checks warrants, freshness and challenges
+ * against it (docs/specs/avatars.md, "The platform's clock"). s24-rta R2: with the latest block's
+ * own timestamp, a receipt made after a revocation was mined, before the next block, carried the
+ * revocation block's time and dated its evidence as made before the end (`receiptBy`'s
+ * `time <= end`). With +1, a receipt made before the revocation was mined has time <= its block's
+ * timestamp, and one made once it could be seen has time >= that + 1: `time <= end` splits them.
+ * @param provider - the chain's provider
+ * @returns latest block's timestamp + 1
+ */
+export async function platformNow(provider: Provider): Promise<number> {
+  const b = await provider.getBlock("latest");
+  if (!b) throw new AvatarProtocolError("NO_CHAIN", "platformNow: the node returned no latest block");
+  return b.timestamp + 1;
+}
+
+/** Whether a transaction's failure is the chain's refusal (a revert), so that nothing of it was recorded. */
+function refusedByChain(e: unknown): boolean {
+  return contractRevert(e) !== undefined || (e as { code?: string } | undefined)?.code === "CALL_EXCEPTION";
+}
 
 /** A driver's credential for an avatar: the warrant it signs under and the original signature. */
 export type AvatarCredential = { avatarId: Uint8Array; owner: AvatarParty; driver: AvatarParty; warrant: Warrant; o: OriginalSignature };
@@ -178,14 +208,19 @@ async function mined(p: Promise<ContractTransactionResponse>): Promise<bigint> {
   return (await minedReceipt(p)).gasUsed;
 }
 
-/** MIT issuance for a user: enrollment (SIMULATED iris), proof of possession, record on-chain with the public parameters on IPFS. */
+/**
+ * MIT issuance for a user: enrollment (SIMULATED iris), proof of possession, record on-chain with
+ * the public parameters on IPFS. `popContext`: what the proof of possession must name (the IdP
+ * service's request, wire.possessionContext); empty in-process.
+ */
 export async function issueUserMit(
   ctx: AvatarContext,
   user: AvatarParty,
   realId: string,
   eye: Pick<SimulatedEye, "capture">,
+  popContext: Uint8Array = new Uint8Array(),
 ): Promise<{ gas: bigint; cid: string }> {
-  const { mit, commitment } = ctx.idp.issueUser(realId, user.keys.pk, user.possession(), eye.capture());
+  const { mit, commitment } = ctx.idp.issueUser(realId, user.keys.pk, user.possession(popContext), eye.capture(), popContext);
   user.mit = mit;
   user.irisCommitment = commitment;
   const cid = await ctx.store.putJson({
@@ -198,9 +233,14 @@ export async function issueUserMit(
   return { gas: await mined(ctx.registry.issueMIT(toHex(mit.serial), toHex(user.keyId), cid)), cid };
 }
 
-/** MIT issuance for an AI proxy. */
-export async function issueProxyMit(ctx: AvatarContext, proxy: AvatarParty, operator: string): Promise<{ gas: bigint; cid: string }> {
-  proxy.mit = ctx.idp.issueProxy(operator, proxy.keys.pk, proxy.possession());
+/** MIT issuance for an AI proxy (`popContext`: as for {@link issueUserMit}). */
+export async function issueProxyMit(
+  ctx: AvatarContext,
+  proxy: AvatarParty,
+  operator: string,
+  popContext: Uint8Array = new Uint8Array(),
+): Promise<{ gas: bigint; cid: string }> {
+  proxy.mit = ctx.idp.issueProxy(operator, proxy.keys.pk, proxy.possession(popContext), popContext);
   const cid = await ctx.store.putJson({
     kind: "proxy",
     serial: toHex(proxy.mit.serial),
@@ -1089,9 +1129,17 @@ export function traceStatusName(status: number | bigint): string {
 export const isTraced = (status: bigint | number) =>
   Number(status) === TraceStatus.InteractionTraced || Number(status) === TraceStatus.CourtTraced;
 
-/** The reporter's step of tracing: files the evidence's case hash ({@link caseHash}) on-chain. @returns the case id */
-export async function requestTrace(reporterRegistry: MITRegistry, e: Evidence): Promise<{ caseId: bigint; gas: bigint }> {
-  const tx = await minedReceipt(reporterRegistry.requestTrace(toHex(e.avatarId), toHex(caseHash(e))));
+/**
+ * The reporter's step of tracing: files the evidence's case hash ({@link caseHash}) on-chain.
+ * @param overrides - the transaction's nonce, when the caller pinned it (a journalled filing: clients.fileTraceOnce)
+ * @returns the case id
+ */
+export async function requestTrace(
+  reporterRegistry: MITRegistry,
+  e: Evidence,
+  overrides: { nonce?: number } = {},
+): Promise<{ caseId: bigint; gas: bigint }> {
+  const tx = await minedReceipt(reporterRegistry.requestTrace(toHex(e.avatarId), toHex(caseHash(e)), overrides));
   const ev = tx!.logs.map((l) => reporterRegistry.interface.parseLog(l)).find((l) => l?.name === "TraceRequested");
   return { caseId: ev!.args.caseId as bigint, gas: tx!.gasUsed };
 }
@@ -1166,6 +1214,35 @@ export async function judgeTrace(
     if (s === TraceStatus.Open || s === TraceStatus.InteractionTraced) slots.reporter ??= slots.legacy;
     else slots.court ??= slots.legacy;
   }
+  // A keystore written before s24-fxa made the slot final before the write: a slot of another case
+  // that the chain does not show traced was never mined (refused, or a crash): it is pending, and
+  // decided as such below (one chain read, only when the evidence has a slot of another case).
+  for (const by of ["reporter", "court"] as const) {
+    const p = slots[by];
+    if (p === undefined || p === caseId || isTraced((await ctx.registry.traceCase(p)).status)) continue;
+    ctx.idp.unrecordTraced(key, p, by);
+    ctx.idp.beginTrace(key, p, by);
+    slots[by] = undefined;
+  }
+  // A trace of another case on this evidence whose verdict was sent but not seen mined (a crash
+  // between the keystore and the chain): the chain's status decides it (s24-rta R3). Mined: it is
+  // final. Still judgeable: its write may yet land, so this case waits (rerun that case first).
+  // Anything else: its write can never be mined, and the slot goes.
+  const tracing = ctx.idp.tracingCasesOf(key);
+  for (const by of ["reporter", "court"] as const) {
+    const p = tracing[by];
+    if (p === undefined || p === caseId) continue;
+    const s = Number((await ctx.registry.traceCase(p)).status);
+    if (isTraced(s)) {
+      ctx.idp.settleTrace(key, p, by);
+      slots[by] ??= p;
+    } else if (s === (by === "court" ? TraceStatus.CourtUpheld : TraceStatus.Open))
+      throw new AvatarProtocolError(
+        "DUPLICATE_EVIDENCE",
+        `judgeTrace: this evidence is being traced in case #${p}, whose verdict is not on-chain yet: judge case #${p} again first`,
+      );
+    else ctx.idp.dropTrace(key, p, by);
+  }
   const other = (c: bigint | undefined) => (c !== undefined && c !== caseId ? c : undefined);
   if (courtUpheld) {
     // A court's upheld verdict on evidence already traced as a reporter's case (the accused, who
@@ -1190,9 +1267,27 @@ export async function judgeTrace(
   } catch {
     return reject("UNTRACEABLE", "no enrolled user behind this warrant");
   }
-  ctx.idp.recordTraced(key, caseId, courtUpheld ? "court" : "reporter");
-  await ctx.beforeSend?.({ kind: "recordVerdict", caseId }); // the verdict's salt and the evidence key are in ctx.idp now
-  const gas = await mined(ctx.registry.recordVerdict(caseId, true, toHex(t.verdictCommitment)));
+  // pending until mined (s24-rta R3: the slot was final before the write, so a write the chain
+  // refused, a dispute's bindCase mined in between, left "traced in case #N" for a case never traced)
+  const by = courtUpheld ? "court" : "reporter";
+  ctx.idp.beginTrace(key, caseId, by);
+  await ctx.beforeSend?.({ kind: "recordVerdict", caseId }); // the verdict's salt and the pending slot are in ctx.idp now
+  let gas: bigint;
+  try {
+    gas = await mined(ctx.registry.recordVerdict(caseId, true, toHex(t.verdictCommitment)));
+  } catch (err) {
+    // refused by the chain: nothing of this attempt stays. Any other failure (the node unreachable,
+    // the transaction dropped) keeps the pending slot: the write may have landed, and a rerun of
+    // the case, or another case on this evidence, reads the chain's status.
+    if (refusedByChain(err)) {
+      ctx.idp.dropTrace(key, caseId, by);
+      ctx.idp.forgetVerdict(t.verdictCommitment);
+      await ctx.afterSend?.({ kind: "recordVerdict", caseId }, "refused");
+    }
+    throw err;
+  }
+  ctx.idp.settleTrace(key, caseId, by);
+  await ctx.afterSend?.({ kind: "recordVerdict", caseId }, "mined");
   return { caseId, uid: t.uid, realId: t.realId, gas, verdictCommitment: t.verdictCommitment };
 }
 

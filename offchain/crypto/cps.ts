@@ -103,17 +103,36 @@ export function cpsKeyGen(sk: bigint = randomBlsScalar()): CpsKeyPair {
   return { sk, pk: g2MulBase(sk) };
 }
 
-/** Proof of possession of a key: pi = x H_POP(X) (stops rogue-key registration). */
-export function cpsProvePossession(kp: CpsKeyPair): G1Point {
-  return g1Mul(hashToG1(kp.pk.toBytes(), CPS_DST.pop), kp.sk);
+/**
+ * Proof of possession of a key: pi = x H_POP(X || context) (stops rogue-key registration). The
+ * context names what the proof authorises (an MIT issuance request: its kind, token, request id
+ * and audience), so a proof seen in one request cannot be moved into another (s24-rta
+ * observation); an empty context is the paper's pi = x H_POP(X). X's encoding has a fixed
+ * length (96 bytes), so X || context is unambiguous.
+ * @param context - what the proof authorises (default: nothing, the bare key)
+ */
+export function cpsProvePossession(kp: CpsKeyPair, context: Uint8Array = new Uint8Array()): G1Point {
+  return g1Mul(hashToG1(possessionMessage(kp.pk, context), CPS_DST.pop), kp.sk);
 }
 
-/** Verifies a proof of possession. */
-export function cpsVerifyPossession(pk: G2Point, pi: G1Point): boolean {
+/**
+ * Verifies a proof of possession for a context ({@link cpsProvePossession}).
+ * @param context - the context the proof must name (default: nothing)
+ */
+export function cpsVerifyPossession(pk: G2Point, pi: G1Point, context: Uint8Array = new Uint8Array()): boolean {
   return pairingProductIsOne([
     { g1: pi.negate(), g2: G2.BASE },
-    { g1: hashToG1(pk.toBytes(), CPS_DST.pop), g2: pk },
+    { g1: hashToG1(possessionMessage(pk, context), CPS_DST.pop), g2: pk },
   ]);
+}
+
+function possessionMessage(pk: G2Point, context: Uint8Array): Uint8Array {
+  const x = pk.toBytes();
+  if (context.length === 0) return x;
+  const m = new Uint8Array(x.length + context.length);
+  m.set(x);
+  m.set(context, x.length);
+  return m;
 }
 
 const keyIds = new WeakMap<G2Point, Uint8Array>();

@@ -17,7 +17,8 @@
  *   the other authorities' approvals not asked, the user not answered;
  * - `authority:after-approve`: an authority's approval, asked by the verifying authority, is on-chain
  *   and its reply not sent;
- * - `oracle:after-chain-write`: the oracle's `setOracle` is mined, and neither its state nor its reply records it.
+ * - `oracle:after-chain-write`: the oracle's `setOracle` is mined, and neither its state nor its reply records it;
+ * - `avatar:after-trace-filed`: a reporter's trace case is mined, and its filing journal does not name the case yet.
  */
 
 /** Exit code of an injected crash. */

@@ -1,7 +1,15 @@
 import { expect } from "chai";
 import { ethers } from "ethers";
 import { schnorr } from "@noble/curves/secp256k1.js";
-import { AvatarParty, AvatarProtocolError, IdentityProvider, MitInfo, mitDescription, receiptDigest } from "../../offchain/avatars/agents";
+import {
+  AvatarParty,
+  AvatarProtocolError,
+  DuplicateIdentityError,
+  IdentityProvider,
+  MitInfo,
+  mitDescription,
+  receiptDigest,
+} from "../../offchain/avatars/agents";
 import { irisCommitment, SimulatedEye } from "../../offchain/avatars/iris";
 import { concat, fromHex, toBytes, toHex } from "../../offchain/crypto/bytes";
 import { encodeG2Eip2537 } from "../../offchain/crypto/bls";
@@ -117,10 +125,12 @@ describe("avatars/agents (IdP, users, AI proxies)", () => {
   });
 
   describe("# one person, one MIT (issue 15: a whitewasher cannot enrol its eye again)", () => {
-    const duplicate = (serial: Uint8Array, commitment: Uint8Array) =>
-      `issueUser: this iris is already enrolled for MIT ${toHex(serial)} (iris commitment ${toHex(commitment)}); one person, one MIT`;
+    // names neither the enrolled MIT nor its commitment (s24-rta R1: an iris -> MIT oracle); the
+    // serial is on the error for the operator (enrolledSerial), never in its message
+    const duplicate = (_serial: Uint8Array, _commitment: Uint8Array) =>
+      "issueUser: this iris is already enrolled for an MIT; one person, one MIT";
 
-    it("the same eye enrolled again under another real id and another key is refused (DUPLICATE_IDENTITY names the MIT, never the template); nothing recorded", () => {
+    it("the same eye enrolled again under another real id and another key is refused (DUPLICATE_IDENTITY names neither the MIT nor the template; the operator's field does); nothing recorded", () => {
       const { idp, u, bob, eyes, enrollment } = enroll();
       const before = JSON.stringify(idp.toRecord());
       let err: unknown;
@@ -133,6 +143,9 @@ describe("avatars/agents (IdP, users, AI proxies)", () => {
       expect((err as AvatarProtocolError).reason).to.equal("DUPLICATE_IDENTITY");
       expect((err as Error).message).to.equal(duplicate(u.mit.serial, u.commitment));
       expect((err as Error).message).to.not.include(toHex(enrollment).slice(2, 18));
+      expect((err as Error).message).to.not.include(toHex(u.mit.serial).slice(2, 18));
+      expect((err as Error).message).to.not.include(toHex(u.commitment).slice(2, 18));
+      expect((err as DuplicateIdentityError).enrolledSerial).to.equal(toHex(u.mit.serial));
       // her own key and real id, with the very enrollment bytes: refused the same way
       rejects(
         () => idp.issueUser("Alice Liddell", keys.alice.pk, cpsProvePossession(keys.alice), enrollment),

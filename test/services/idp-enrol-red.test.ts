@@ -13,7 +13,7 @@ import { SimulatedEye } from "../../offchain/avatars/iris";
 import { toHex } from "../../offchain/crypto/bytes";
 import { IdpService } from "../../offchain/services/avatars/idp-service";
 import { type IdpDeployment, type IdpInfo } from "../../offchain/services/avatars/clients";
-import { IssueKind, decodeIssueReply, encodeIssueRequest } from "../../offchain/services/avatars/wire";
+import { IssueKind, decodeIssueReply, encodeIssueRequest, possessionContext } from "../../offchain/services/avatars/wire";
 import { Kind, Route, audienceOf, openEnvelope, sealEnvelope } from "../../offchain/services/envelope";
 import { freshId } from "../../offchain/services/common";
 import { postEnvelope } from "../../offchain/services/client";
@@ -43,17 +43,18 @@ describe("h10-red: enrolment tokens at the IdP (a lost issuance reply, a token u
     const token = issueEnrolmentToken(ks, { service: "idp", kind, identity: label, ttlSec: 600 }).token;
     const party = new AvatarParty(label);
     const requestId = freshId();
+    const audience = audienceOf(dep.chainId, String(dep.registry.target), "idp");
+    const k = kind === "user" ? IssueKind.user : IssueKind.proxy;
     const body = encodeIssueRequest({
-      kind: kind === "user" ? IssueKind.user : IssueKind.proxy,
+      kind: k,
       pk: party.keys.pk,
-      possession: party.possession(),
+      possession: party.possession(possessionContext(k, parseEnrolmentToken(token).id, requestId, audience)),
       label,
       enrollment,
       channelKey: info.channelKey,
       requestId,
       tokenId: parseEnrolmentToken(token).id,
     });
-    const audience = audienceOf(dep.chainId, String(dep.registry.target), "idp");
     const seal = () =>
       sealEnvelope(
         {

@@ -13,6 +13,9 @@
  * stale (it had expired when a restarted IdP saw the retry), the step starts over once with a new one.
  */
 import { abandonPending } from "../pending";
+import { faultPoint } from "../faults";
+import { forgetNonceOf } from "../../chain/sender";
+import type { Provider } from "ethers";
 import { checkEndpoint } from "../endpoint";
 import { recoverAddress, hexlify } from "ethers";
 import type { MITRegistry } from "../../../typechain-types";
@@ -31,6 +34,8 @@ import {
   platformId,
   requestTrace,
   isTraced,
+  caseHash,
+  TraceStatus,
   type AvatarCredential,
   type Evidence,
   type Side,
@@ -56,6 +61,7 @@ import {
   encodeChallengeRequest,
   encodeIssueRequest,
   encodeTraceRequest,
+  possessionContext,
   type TraceAck,
   type DelegationAck,
   type LoginAck,
@@ -159,15 +165,17 @@ export async function issueRemote(a: {
     const party = new AvatarParty(a.name);
     const kind = a.kind === "user" ? IssueKind.user : IssueKind.proxy;
     const requestId = freshId();
+    const tokenId = a.token ? parseEnrolmentToken(a.token).id : NO_TOKEN;
     const body = encodeIssueRequest({
       kind,
       pk: party.keys.pk,
-      possession: party.possession(),
+      // bound to this request: its kind, token, id and IdP
+      possession: party.possession(possessionContext(kind, tokenId, requestId, audience)),
       label: a.label,
       enrollment: a.enrollment,
       channelKey: a.idp.channelKey,
       requestId,
-      tokenId: a.token ? parseEnrolmentToken(a.token).id : NO_TOKEN,
+      tokenId,
     });
     const signer = a.token ? tokenSigner(a.token, "idp") : { scheme: Scheme.None };
     const env = sealEnvelope(request(Route.IdpIssue, audience, body, freshId(), requestId), signer);
@@ -328,10 +336,100 @@ export async function mutualAuthRemote(a: {
 }
 
 /**
+ * The reporter's keystore record of a trace case being filed for this evidence (keyed by its
+ * {@link caseHash}): written before the filing is sent, so that a run killed after the filing was
+ * mined finds its case instead of filing a second ({@link fileTraceOnce}).
+ */
+export const traceFiling = (e: Evidence) => `avatar-trace-filing-${toHex(caseHash(e)).slice(2)}`;
+
+/** What {@link traceFiling} keeps: the filing's case hash, avatar, account and pinned nonce, and the block after which it was sent. */
+type Filing = { caseHash: string; avatarId: string; reporter: string; nonce: number; fromBlock: number; caseId?: string };
+
+/** The case this account filed for this evidence since the journal's block, if the chain has it. */
+async function filedCase(reporter: MITRegistry, f: Filing): Promise<bigint | undefined> {
+  const logs = await reporter.queryFilter(reporter.filters.TraceRequested(undefined, f.avatarId, f.reporter), f.fromBlock);
+  const l = logs.find((x) => x.args.evidenceHash.toLowerCase() === f.caseHash.toLowerCase());
+  return l ? (l.args.caseId as bigint) : undefined;
+}
+
+/**
+ * Files a trace case for evidence at most once per run and its reruns (a retry never files a
+ * second case): the filing is journalled in `keystore` ({@link traceFiling}: the case hash, the
+ * account, the nonce the transaction is pinned to, the block) before it is sent. A rerun finds the
+ * case from the journal, or from the chain (the account's TraceRequested for this case hash since
+ * the journal's block) when the run was killed before it could write the id; if the chain has
+ * none yet and the pinned nonce is unused, the filing is sent again under that nonce, so that a
+ * first one still in the node's pool and this one cannot both be mined. The caller removes the
+ * record once the case is judged or closed ({@link settleFiling}).
+ * @param reporter - the registry connected with the reporter's account
+ * @returns the case id, and whether it was found rather than filed now
+ */
+export async function fileTraceOnce(reporter: MITRegistry, e: Evidence, keystore: Keystore): Promise<{ caseId: bigint; resumed: boolean }> {
+  const name = traceFiling(e);
+  const signer = reporter.runner as {
+    getAddress?: () => Promise<string>;
+    provider?: { getTransactionCount(a: string, t: string): Promise<number>; getBlockNumber(): Promise<number> } | null;
+  };
+  if (!signer?.getAddress || !signer.provider)
+    throw new AvatarProtocolError("INVALID_STATE", "fileTraceOnce: the registry must be connected with the reporter's account");
+  const account = (await signer.getAddress()).toLowerCase();
+  const provider = signer.provider;
+  const kept = keystore.exists(name) ? (keystore.load(name) as Filing) : undefined;
+  let nonce: number | undefined;
+  if (kept && kept.reporter === account) {
+    if (kept.caseId !== undefined) return { caseId: BigInt(kept.caseId), resumed: true };
+    const found = await filedCase(reporter, kept);
+    if (found !== undefined) {
+      keystore.update(name, { ...kept, caseId: found.toString() });
+      return { caseId: found, resumed: true };
+    }
+    // not on-chain: the pinned nonce unused (nothing mined under it) means the first filing was
+    // never mined; sending under the same nonce again can land once at most
+    if ((await provider.getTransactionCount(account, "latest")) <= kept.nonce) nonce = kept.nonce;
+  }
+  const f: Filing = {
+    caseHash: toHex(caseHash(e)),
+    avatarId: toHex(e.avatarId),
+    reporter: account,
+    nonce: nonce ?? (await provider.getTransactionCount(account, "pending")),
+    fromBlock: (await provider.getBlockNumber()) + 1,
+  };
+  if (kept && nonce !== undefined) f.fromBlock = kept.fromBlock;
+  (keystore.exists(name) ? keystore.update : keystore.create).call(keystore, name, f);
+  let caseId: bigint;
+  try {
+    caseId = (await requestTrace(reporter, e, { nonce: f.nonce })).caseId;
+  } catch (err) {
+    forgetNonceOf(provider as unknown as Provider, account);
+    // the node refused the pinned nonce: a first filing under it was mined (or is still pending) meanwhile
+    const found = await filedCase(reporter, f);
+    if (found === undefined) throw err;
+    caseId = found;
+  }
+  // the nonce was chosen here: a ChainWallet's count of this account is read again for its next one
+  forgetNonceOf(provider as unknown as Provider, account);
+  faultPoint("avatar:after-trace-filed");
+  keystore.update(name, { ...f, caseId: caseId.toString() });
+  return { caseId, resumed: false };
+}
+
+/**
+ * Removes the filing journal of this evidence once its case is no longer open (traced, rejected,
+ * claimed by a dispute, dismissed): a later run on the same evidence is a new report. An open case
+ * keeps it, so that a rerun resumes that case rather than file another.
+ */
+export async function settleFiling(registry: MITRegistry, e: Evidence, keystore: Keystore, caseId: bigint): Promise<void> {
+  const name = traceFiling(e);
+  if (!keystore.exists(name)) return;
+  if (Number((await registry.traceCase(caseId)).status) !== TraceStatus.Open) keystore.remove(name);
+}
+
+/**
  * Tracing over the network (§V-B1): the reporter opens the case on-chain from its own account
  * (`reporter`: the registry connected with it) with the evidence's hash, then shows the evidence
  * to the IdP service, which records the verdict. The reporter learns the verdict commitment,
- * never the identity.
+ * never the identity. With `journal` (the reporter's keystore), the filing is journalled
+ * ({@link fileTraceOnce}): a run killed after filing is rerun onto the same case, never a second.
  */
 export async function traceRemote(a: {
   idp: IdpInfo;
@@ -339,18 +437,25 @@ export async function traceRemote(a: {
   reporter: MITRegistry;
   evidence: Evidence;
   caseId?: bigint;
+  journal?: Keystore;
   retry?: RetryPolicy;
 }): Promise<TraceAck> {
   const audience = audienceOf(a.dep.chainId, String(a.dep.registry.target), "idp");
-  const caseId = a.caseId ?? (await requestTrace(a.reporter, a.evidence)).caseId;
-  const env = sealEnvelope(request(Route.IdpTrace, audience, encodeTraceRequest(caseId, encodeEvidence(a.evidence))), {
-    scheme: Scheme.None,
-  });
-  const reply = openEnvelope(await postEnvelope(a.idp.url, "/v1/trace", env, a.retry ?? DEFAULT_RETRY));
-  verifyEnvelope(reply, { kind: Kind.Reply, route: Route.IdpTrace, audience, sender: fromAccount(a.idp.account), request: env });
-  const ack = decodeTraceAck(reply.body);
-  const onChain = await a.dep.registry.traceCase(caseId);
-  if (ack.caseId !== caseId || !isTraced(onChain.status) || onChain.verdictCommitment !== toHex(ack.verdictCommitment))
-    throw new EnvelopeError("NOT_A_REPLY_TO_THIS", `traceRemote: the IdP's answer is not case ${caseId}'s verdict on-chain`);
-  return ack;
+  const caseId =
+    a.caseId ??
+    (a.journal ? (await fileTraceOnce(a.reporter, a.evidence, a.journal)).caseId : (await requestTrace(a.reporter, a.evidence)).caseId);
+  try {
+    const env = sealEnvelope(request(Route.IdpTrace, audience, encodeTraceRequest(caseId, encodeEvidence(a.evidence))), {
+      scheme: Scheme.None,
+    });
+    const reply = openEnvelope(await postEnvelope(a.idp.url, "/v1/trace", env, a.retry ?? DEFAULT_RETRY));
+    verifyEnvelope(reply, { kind: Kind.Reply, route: Route.IdpTrace, audience, sender: fromAccount(a.idp.account), request: env });
+    const ack = decodeTraceAck(reply.body);
+    const onChain = await a.dep.registry.traceCase(caseId);
+    if (ack.caseId !== caseId || !isTraced(onChain.status) || onChain.verdictCommitment !== toHex(ack.verdictCommitment))
+      throw new EnvelopeError("NOT_A_REPLY_TO_THIS", `traceRemote: the IdP's answer is not case ${caseId}'s verdict on-chain`);
+    return ack;
+  } finally {
+    if (a.journal && a.caseId === undefined) await settleFiling(a.dep.registry, a.evidence, a.journal, caseId);
+  }
 }

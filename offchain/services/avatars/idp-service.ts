@@ -42,7 +42,8 @@
  * request waits (503) until it is finished ({@link IdpService.finishStalled}).
  * A crash before the intent leaves nothing on-chain: the retry is verified afresh (and refused
  * with STALE_CHALLENGE only if the challenge had expired, when the client asks for a new one).
- * An issuance is refused (DUPLICATE_IDENTITY) when the eye is enrolled already (one person, one
+ * An issuance is refused (DUPLICATE_IDENTITY, naming no MIT; the operator's log names it, and the
+ * refusal spends the enrolment token: s24-rta R1) when the eye is enrolled already (one person, one
  * MIT); so an issuance that fails before its intent reloads the agent from the keystore (its
  * enrollment is forgotten), and a retry of one that failed after its intent (the chain write) is
  * finished from the intent rather than issued again.
@@ -57,7 +58,7 @@ import { encodePk, keyId } from "../../crypto/cps";
 import type { ContentStore } from "../../storage/content-store";
 import type { Keystore } from "../../storage/keystore";
 import { writeFileAtomic } from "../../storage/fs-atomic";
-import { AvatarParty, AvatarProtocolError, IdentityProvider } from "../../avatars/agents";
+import { AvatarParty, AvatarProtocolError, DuplicateIdentityError, IdentityProvider } from "../../avatars/agents";
 import {
   ChallengeBook,
   caseHash,
@@ -66,6 +67,7 @@ import {
   issueUserMit,
   judgeTrace,
   platformId,
+  platformNow,
   requireOwnPlatform,
   isTraced,
   TraceStatus,
@@ -108,6 +110,7 @@ import {
   encodeIssueReply,
   encodeLoginAck,
   enrolAad,
+  possessionContext,
   splitEnrolment,
 } from "./wire";
 import { minedReceipt } from "../../chain/mined";
@@ -320,7 +323,10 @@ export type IdpServiceDeps = {
   store: ContentStore;
   wallet: Wallet;
   chainId: bigint;
-  /** the IdP's clock (unix seconds); default: the latest block's time, the clock the in-process tasks use */
+  /**
+   * the IdP's clock (unix seconds); default: {@link platformNow}, the latest block's time + 1 (the
+   * earliest the next block can have), the clock the in-process tasks use
+   */
   now?: () => Promise<number>;
   /** Development only: MITs are issued without an enrolment token. Default false (`idp:enrol-token`). */
   openRegistration?: boolean;
@@ -372,7 +378,7 @@ export class IdpService {
 
   private async now(): Promise<number> {
     if (this.d.now) return this.d.now();
-    return (await this.d.registry.runner!.provider!.getBlock("latest"))!.timestamp;
+    return platformNow(this.d.registry.runner!.provider!);
   }
 
   /** The agent and the used tokens, from the keystore. */
@@ -458,16 +464,30 @@ export class IdpService {
             intent = true;
             faultPoint("idp:before-chain-write");
           });
+          // the proof of possession must name this request (its kind, token, id and this IdP)
+          const pop = possessionContext(m.kind, m.tokenId, env.requestId, this.audience);
           let r: { cid: string };
           try {
             r =
               m.kind === IssueKind.user
-                ? await issueUserMit(ctx, party, label, { capture: () => enrollment! })
-                : await issueProxyMit(ctx, party, label);
+                ? await issueUserMit(ctx, party, label, { capture: () => enrollment! }, pop)
+                : await issueProxyMit(ctx, party, label, pop);
           } catch (e) {
             // failed before its intent (IPFS, or refused): the agent forgets what it enrolled in
             // memory, so that a retry is not refused as a duplicate of an MIT that never existed
             if (!intent) [this.idp, this.book] = this.load();
+            // an enrolled eye tells the requester one thing about another person (that this iris is
+            // enrolled): the refusal spends the token, one probe per token (s24-rta R1); a retry of
+            // these bytes is admitted again and refused the same way. Which MIT: the operator's log.
+            if (e instanceof DuplicateIdentityError) {
+              if (token) {
+                this.book.consume(m.tokenId, env.body, Math.floor(Date.now() / 1000));
+                this.save();
+              }
+              this.log(
+                `issue refused: the iris is enrolled for MIT ${e.enrolledSerial}${token ? `; token ${toHex(m.tokenId)} spent` : ""}`,
+              );
+            }
             throw e;
           }
           faultPoint("idp:after-chain-write");
@@ -631,11 +651,8 @@ export class IdpService {
         if (mine && Number(c.status) === TraceStatus.Rejected)
           throw new AvatarProtocolError("REJECTED", `trace: case ${caseId} was rejected (the evidence did not verify)`);
         // the verdict's opening (its salt) in the IdP's record before the commitment goes on-chain
-        const t = await judgeTrace(
-          this.ctx(await this.now(), () => this.save()),
-          caseId,
-          e,
-        );
+        // and saved again once the chain mined or refused it (a refused verdict leaves no slot: s24-rta R3)
+        const t = await judgeTrace({ ...this.ctx(await this.now(), () => this.save()), afterSend: () => this.save() }, caseId, e);
         faultPoint("idp:after-chain-write");
         this.log(`case #${caseId}: traced${Number(c.status) === TraceStatus.CourtUpheld ? ` (upheld by dispute #${c.disputeId})` : ""}`);
         return this.reply(env, raw, encodeTraceAck({ caseId, verdictCommitment: t.verdictCommitment }));

@@ -6,7 +6,7 @@
  *
  * | message        | from -> to   | fields                                                              | bytes |
  * |----------------|--------------|---------------------------------------------------------------------|------:|
- * | IssueRequest   | user -> IdP  | token id 16 \| kind u8 (1 user, 2 proxy) \| pk 96 \| possession 48 \| Enc_C(label len u8 \| label \| [enrollment 256]) | 161 + 50 + 1 + label (+ 256) |
+ * | IssueRequest   | user -> IdP  | token id 16 \| kind u8 (1 user, 2 proxy) \| pk 96 \| possession 48 (over possessionContext) \| Enc_C(label len u8 \| label \| [enrollment 256]) | 161 + 50 + 1 + label (+ 256) |
  * | IssueReply     | IdP -> user  | serial 32 \| iris commitment 32 (zeros for a proxy) \| cid len u8 \| cid | 65 + cid |
  * | ChallengeRequest | user -> IdP | purpose u8 (1 login, 2 delegation)                                 | 1 |
  * | ChallengeReply | IdP -> user  | challenge 32 \| purpose u8 \| IdP time u64                          | 41 |
@@ -71,6 +71,17 @@ function cut(fn: string, b: Uint8Array, sizes: number[]): Uint8Array[] {
  */
 export function enrolAad(kind: number, pk: Uint8Array, requestId: Uint8Array, tokenId: Uint8Array): Uint8Array {
   return concat(toBytes("METATRUST-V2-IDP-ENROL"), Uint8Array.of(kind), pk, requestId, tokenId);
+}
+
+/**
+ * What an issuance request's proof of possession names (cpsProvePossession's context):
+ * "METATRUST-V1-IDP-POP" || kind u8 || token id (16) || request id || audience. A proof seen in
+ * one request does not verify in another: another token, request, kind or IdP (s24-rta
+ * observation: the proof was over the bare key, so whoever saw it could have a proxy MIT minted
+ * for someone else's key under a token of its own).
+ */
+export function possessionContext(kind: number, tokenId: Uint8Array, requestId: Uint8Array, audience: Uint8Array): Uint8Array {
+  return concat(toBytes("METATRUST-V1-IDP-POP"), Uint8Array.of(kind), tokenId, requestId, audience);
 }
 
 /** An issuance request, decoded (the sealed part still sealed). */
