@@ -28,7 +28,8 @@ describe("tasks: mssa:* (in-process network, one process)", function () {
     const e = await rejects(
       hre.run("mssa:register", { user: "11", place: "PL1", info: "mail:eve@example.org,passport:UTO:E11", eavesdrop: 1, decoys: 64 }),
     );
-    expect(e.message).to.match(/decoy error rate .* above the threshold/);
+    // by the decoys, or (about 0.5% of runs: the eavesdropper's errors on 64 decoys within 11%) by the key confirmation
+    expect(e.message).to.match(/decoy error rate .* (above the threshold|within the threshold .* but the key confirmation failed)/);
     expect((await rejects(hre.run("mssa:verify", { user: "11", place: "PL1" }))).message).to.match(/no access/);
     // registering twice is refused before anything is sent
     const again = await rejects(

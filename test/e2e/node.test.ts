@@ -86,7 +86,11 @@ describe("e2e: hardhat node over JSON-RPC", function () {
     const eve = await node.run(["mssa:register", "--user", "5", "--place", "PL1", "--eavesdrop", "1"]);
     // the whole output in the message: a refusal for any other reason must say what it was
     expect(eve.code, eve.stderr + eve.stdout).to.not.equal(0);
-    expect(eve.stderr + eve.stdout, eve.stderr + eve.stdout).to.match(/decoy error rate .* above the threshold/);
+    // refused by the decoys (their error rate above the threshold), or, when the eavesdropper's errors on
+    // the 64 decoys happen to fall within it (about 0.5% of runs), by the key confirmation (the data altered)
+    expect(eve.stderr + eve.stdout, eve.stderr + eve.stdout).to.match(
+      /decoy error rate .* (above the threshold|within the threshold .* but the key confirmation failed)/,
+    );
     const none = await node.run(["mssa:verify", "--user", "5", "--place", "PL1"]);
     expect(none.code).to.not.equal(0);
     expect(none.stderr + none.stdout).to.match(/has no access to PL1/);

@@ -262,8 +262,15 @@ export class RpmService {
     return fwd;
   }
 
-  /** Loads new filter epochs (one sync at a time). */
+  /**
+   * Loads new filter epochs (one sync at a time). A sync already running may have read the pool's
+   * epochs before this request's filter was published (the RN waited for it): the request waits for
+   * it, then shares the next one, which starts after the request arrived (a join right after a
+   * publication was refused NOT_IN_FILTER while another request's sync was in flight).
+   */
   private async sync(): Promise<number> {
+    const running = this.syncing;
+    if (running) await running.catch(() => undefined);
     this.syncing ??= syncFilters({ ledger: this.d.ledger, store: this.d.store }, this.rpm).finally(() => (this.syncing = undefined));
     return this.syncing;
   }
