@@ -1,0 +1,74 @@
+/**
+ * s24-rtr (outside red team, RSMS resource pools and service groups): each test is a finding and
+ * FAILS on the tree it was written against; it passes once the finding is fixed.
+ *
+ *   R1 (L) ServiceGroupRegistry admits a PID the ResourcePoolRegistry marks revoked (isRevoked,
+ *          isVerified false: the RN is in S_RN) to a group, at formGroup and at rekey's `add`: the
+ *          on-chain "only an RN a pool authenticated" check reads the join record alone.
+ *   R2 (L) GroupParty.open accepts a party's own channel message reflected back to it by the network
+ *          as incoming traffic from itself (a message it never received from anyone).
+ */
+import { expect } from "chai";
+import { loadFixture } from "@nomicfoundation/hardhat-toolbox/network-helpers";
+import { deploySystemFixture } from "../fixtures/system";
+import { encodePoint, mulBase, randomScalar } from "../../offchain/crypto/group";
+import { keccak256 } from "../../offchain/crypto/hash";
+import { toHex } from "../../offchain/crypto/bytes";
+import { loadGroups } from "./group-fixtures";
+import { formServiceGroup } from "../../offchain/rsms/group-flows";
+import { GroupAuthenticationError } from "../../offchain/rsms/group";
+
+const b32 = (s: string) => toHex(keccak256(new TextEncoder().encode(s)));
+const q = () => toHex(encodePoint(mulBase(randomScalar())));
+const text = (s: string) => new TextEncoder().encode(s);
+
+async function joinedFixture() {
+  const f = await deploySystemFixture();
+  await f.registry.createPool(1, f.others[0].address, b32("rpm"), q());
+  for (const n of ["a", "b", "c"]) await f.registry.recordJoin(b32(`pid-${n}`), b32(`tag-${n}`), 1, 1);
+  const gid = b32("group-1");
+  await f.groups.formGroup(gid, b32("user"), [b32("pid-a"), b32("pid-b")], q(), b32("commit-0"));
+  return { ...f, gid };
+}
+
+describe("s24-rtr findings (RSMS)", () => {
+  describe("R1 (L): the group registry admits a revoked PID", () => {
+    it("formGroup refuses a member the pool registry marks revoked; nothing changes", async () => {
+      const { registry, groups } = await loadFixture(joinedFixture);
+      await registry.revokePid(b32("pid-c"));
+      expect([await registry.isRevoked(b32("pid-c")), await registry.isVerified(b32("pid-c"))]).to.deep.equal([true, false]);
+      await expect(groups.formGroup(b32("g2"), b32("u2"), [b32("pid-c")], q(), b32("c"))).to.be.reverted;
+      expect(await groups.isMember(b32("g2"), b32("pid-c"))).to.equal(false);
+    });
+
+    it("rekey refuses to add a member the pool registry marks revoked; nothing changes", async () => {
+      const { registry, groups, gid } = await loadFixture(joinedFixture);
+      await registry.revokePid(b32("pid-c"));
+      await expect(groups.rekey(gid, 1, [], [b32("pid-c")], q(), b32("commit-1"))).to.be.reverted;
+      expect(await groups.isMember(gid, b32("pid-c"))).to.equal(false);
+      expect((await groups.group(gid)).epoch).to.equal(0n);
+    });
+  });
+
+  describe("R2 (L): a party's own channel message reflected back to it", () => {
+    it("open refuses a message whose sender is the opening party itself; its state is unchanged", async () => {
+      const { msrp, party, groupLedger } = await loadGroups();
+      const g = await formServiceGroup(groupLedger, msrp, party, { user: "alice", size: 2 });
+      const [alice, rn] = g.parties;
+      const c = alice.seal(g.groupId, text("pay rn0 10 tokens"));
+      // the honest receiver takes it once
+      expect(new TextDecoder().decode(rn.open(c).plaintext)).to.equal("pay rn0 10 tokens");
+      // the network reflects the same bytes to their sender: it is not traffic alice received
+      let err: unknown;
+      try {
+        alice.open(c);
+      } catch (e) {
+        err = e;
+      }
+      expect(err, "alice accepted her own message as received traffic").to.be.instanceOf(GroupAuthenticationError);
+      // and her next message still opens at the receiver (nothing of hers moved)
+      const d = alice.seal(g.groupId, text("second"));
+      expect(new TextDecoder().decode(rn.open(d).plaintext)).to.equal("second");
+    });
+  });
+});
