@@ -42,11 +42,26 @@ describe("s24-rtr R3: a second user's request for a mined group's id strands its
     const rns = ["a", "b", "c", "d"];
     for (const n of [...rns, "alice", "mallory"]) machines.set(n, new Keystore(tmp(`m-${n}`), ""));
     for (const n of rns)
-      await registerRnRemote({ msrpUrl: s.msrpUrl, name: n, poolId: 1, rid: `rn:${n}`, token: s.enrol(n), keystore: machines.get(n)!, dep: s.dep });
+      await registerRnRemote({
+        msrpUrl: s.msrpUrl,
+        name: n,
+        poolId: 1,
+        rid: `rn:${n}`,
+        token: s.enrol(n),
+        keystore: machines.get(n)!,
+        dep: s.dep,
+      });
     expect(await s.msrp.publishDue(), "precondition: the filter is published").to.equal(1);
     for (const n of rns) await joinRemote({ name: n, poolId: 1, keystore: machines.get(n)!, dep: s.dep });
     for (const u of ["alice", "mallory"])
-      await registerUserRemote({ msrpUrl: s.msrpUrl, name: u, rid: `user:${u}`, token: s.enrol(u, "user"), keystore: machines.get(u)!, dep: s.dep });
+      await registerUserRemote({
+        msrpUrl: s.msrpUrl,
+        name: u,
+        rid: `user:${u}`,
+        token: s.enrol(u, "user"),
+        keystore: machines.get(u)!,
+        dep: s.dep,
+      });
     const retry = { attempts: 1, timeoutMs: 30_000, backoffMs: 10 };
     const alice = { msrpUrl: s.msrpUrl, user: "alice", size: 2, keystore: machines.get("alice")!, dep: s.dep, retry };
 
