@@ -6,7 +6,9 @@
  *          isVerified false: the RN is in S_RN) to a group, at formGroup and at rekey's `add`: the
  *          on-chain "only an RN a pool authenticated" check reads the join record alone.
  *   R2 (L) GroupParty.open accepts a party's own channel message reflected back to it by the network
- *          as incoming traffic from itself (a message it never received from anyone).
+ *          as incoming traffic from itself (a message it never received from anyone). Both callers
+ *          today skip the party's own messages by sender (readRemote, tasks/group.ts group:send), so
+ *          this is the agent API's own gap: any new caller inherits it.
  */
 import { expect } from "chai";
 import { loadFixture } from "@nomicfoundation/hardhat-toolbox/network-helpers";
