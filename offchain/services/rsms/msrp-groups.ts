@@ -360,7 +360,15 @@ export class GroupDesk {
               throw new GroupServiceError("GROUP_EXISTS", `group ${toHex(m.groupId)} is on-chain with another key`);
             return fromHex(left.reply);
           }
+          // one formation per id, whoever asks (s24-rtr R3): a formation another request left pending
+          // (its chain write failed, maybe after mining: its own resend finishes it) is never
+          // replaced, and an id the chain holds is never dealt again, mailbox or not. Refused before
+          // the quota, the deal and the journal: nothing changes, nothing is sent
           if (this.mailbox(m.groupId)) throw new GroupServiceError("GROUP_EXISTS", `group ${toHex(m.groupId)} exists`);
+          if (this.d.journal.pending().some((i) => i.id === id))
+            throw new GroupServiceError("GROUP_EXISTS", `group ${toHex(m.groupId)} is being formed for another request`);
+          if (await this.d.groups.exists(m.groupId))
+            throw new GroupServiceError("GROUP_EXISTS", `group ${toHex(m.groupId)} is already on-chain`);
           this.quota.check(m.user, "group request");
           // RNs the trust layer flags that the flag sync has not put in S_RN yet are skipped (h11-red2
           // G3): the picked RNs are checked (O(size) RNs' flagged pseudonyms read, not every RN's), and the
@@ -409,7 +417,7 @@ export class GroupDesk {
         }),
       true, // kept for good: the group is on-chain
     );
-    this.d.journal.done(id);
+    this.doneFor(id, raw);
     return out;
   }
 
@@ -890,7 +898,7 @@ export class GroupDesk {
         }),
       true, // kept for good: the group is on-chain
     );
-    this.d.journal.done(id);
+    this.doneFor(id, raw);
     return out;
   }
 
@@ -1354,6 +1362,18 @@ export class GroupDesk {
    */
   private leftFor(id: string, raw: Uint8Array): Record<string, unknown> | undefined {
     return this.d.journal.pending().find((i) => i.id === id && i.data.request === toHex(raw))?.data;
+  }
+
+  /**
+   * Deletes the intent `id` once this request is answered, unless it is another request's: a
+   * retry answered from the reply cache (a late copy of a served request) must not drop the
+   * intent another request (or the flag sync) left pending since, under the same group's id, whose
+   * transaction may be mined (s24-fxr: the agent would stay behind the chain, every update refused).
+   */
+  private doneFor(id: string, raw: Uint8Array): void {
+    const left = this.d.journal.pending().find((i) => i.id === id);
+    if (left && left.data.request !== toHex(raw)) return;
+    this.d.journal.done(id);
   }
 
   /** Finishes a group intent a crash left (called by MsrpService.recover); false: not a group intent. */
