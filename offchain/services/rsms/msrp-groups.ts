@@ -375,13 +375,15 @@ export class GroupDesk {
           // pick is made again without the flagged ones, until none is
           const skip = new Set<string>();
           const ids = await this.flagIds();
+          const barred = this.markedRns();
+          const avoid = () => new Set([...skip, ...barred]);
           for (;;) {
             const flagged: string[] = [];
-            for (const name of this.d.msrp.allocate(m.size, skip)) if (await this.flaggedRn(name, ids)) flagged.push(name);
+            for (const name of this.d.msrp.allocate(m.size, avoid())) if (await this.flaggedRn(name, ids)) flagged.push(name);
             if (flagged.length === 0) break;
             for (const n of flagged) skip.add(n);
           }
-          const { dealing, parties } = this.d.msrp.requestGroup(m.user, m.size, m.groupId, skip);
+          const { dealing, parties } = this.d.msrp.requestGroup(m.user, m.size, m.groupId, avoid());
           // the skipped RNs join S_RN now (what the flag sync would do; saved with the group's record)
           if (skip.size) {
             this.d.msrp.applyTrustFlags([...skip], []);
@@ -690,16 +692,35 @@ export class GroupDesk {
   ): Promise<{ add: string[]; flagged: string[] }> {
     const inGroup = new Set(info.members.map((m) => m.name));
     const suspicious = new Set(this.d.msrp.revokedRns());
+    const barred = this.markedRns();
     const add: string[] = [];
     const flagged: string[] = [];
     for (const c of this.d.msrp.joinedRns()) {
       if (add.length === count) break;
-      if (inGroup.has(c.name) || suspicious.has(c.name)) continue;
+      if (inGroup.has(c.name) || suspicious.has(c.name) || barred.has(c.name)) continue;
       if (await this.flaggedRn(c.name, ids)) flagged.push(c.name);
       else add.push(c.name);
     }
     for (const n of flagged) this.d.log(`group update: RN ${n} skipped: flagged by the trust layer (S_RN at the next flag sync)`);
     return { add, flagged };
+  }
+
+  /**
+   * The joined RNs whose current PID the ResourcePoolRegistry still marks revoked, by the MSRP's
+   * record of the marks (`Msrp.revokedTrustIds`, no chain read): an RN that left S_RN keeps its mark
+   * until the revocation sync lifts it (the end of the flag sync, `rsms:rn:clear`), and until then
+   * the registry refuses it as a member (`ServiceGroupRegistry__PidRevoked`, s24-rtr R1). Not
+   * picked, so that a formation or an update is not refused by the chain for it.
+   */
+  private markedRns(): Set<string> {
+    const marked = new Set(this.d.msrp.revokedTrustIds().map((p) => p.toLowerCase()));
+    if (marked.size === 0) return new Set();
+    return new Set(
+      this.d.msrp
+        .joinedRns()
+        .filter((c) => marked.has(toHex(c.pid).toLowerCase()))
+        .map((c) => c.name),
+    );
   }
 
   /**
