@@ -13,21 +13,81 @@
  *
  * Secure behaviour asserted: the first add is refused NO_FRESH_RN before anything is journalled,
  * charged or sent (the chain at epoch 0, no pending update); after the sync lifts z's mark the add
- * takes z.
+ * takes z. The same for a formation: with two RNs, one of them marked, a group of two is refused by
+ * the allocation, nothing journalled or charged, no group on chain; after the sync it is formed.
  */
 import { expect } from "chai";
-import { formedGroup, type rsmsServices } from "../helpers/rsms-services";
+import { formedGroup, rsmsServices, tmp } from "../helpers/rsms-services";
 import { Keystore } from "../../offchain/storage/keystore";
 import { toHex } from "../../offchain/crypto/bytes";
 import type { Journal } from "../../offchain/services/journal";
-import { addRemote } from "../../offchain/services/rsms/group-clients";
+import { addRemote, registerUserRemote, requestGroupRemote } from "../../offchain/services/rsms/group-clients";
+import { joinRemote, registerRnRemote } from "../../offchain/services/rsms/clients";
 
 describe("s24-fxr: the desk picks no RN whose PID the registry still marks revoked", function () {
   this.timeout(300_000);
   let s: Awaited<ReturnType<typeof rsmsServices>>;
-  after(async () => {
+  afterEach(async () => {
     await s?.rpm.stop();
     await s?.msrp.stop();
+  });
+
+  it("a formation: b left S_RN but its mark is on chain; alice's group of two is refused, nothing changed; after the sync it is formed", async () => {
+    s = await rsmsServices({ groups: true });
+    const machines = new Map<string, Keystore>();
+    for (const n of ["a", "b", "alice"]) machines.set(n, new Keystore(tmp(`m-${n}`), ""));
+    for (const n of ["a", "b"])
+      await registerRnRemote({
+        msrpUrl: s.msrpUrl,
+        name: n,
+        poolId: 1,
+        rid: `rn:${n}`,
+        token: s.enrol(n),
+        keystore: machines.get(n)!,
+        dep: s.dep,
+      });
+    expect(await s.msrp.publishDue(), "precondition: the filter is published").to.equal(1);
+    for (const n of ["a", "b"]) await joinRemote({ name: n, poolId: 1, keystore: machines.get(n)!, dep: s.dep });
+    await registerUserRemote({
+      msrpUrl: s.msrpUrl,
+      name: "alice",
+      rid: "user:alice",
+      token: s.enrol("alice", "user"),
+      keystore: machines.get("alice")!,
+      dep: s.dep,
+    });
+    const agent = s.msrp.msrp;
+    const b = agent.joinedRns().find((r) => r.name === "b")!;
+    agent.bindTrustId(b.name, b.pid);
+    agent.flagRn(b.pid);
+    expect((await s.msrp.syncRevocations()).revoked, "precondition: b's PID marked revoked").to.deep.equal([toHex(b.pid)]);
+    agent.clearSuspicious(b.name);
+
+    const alice = {
+      msrpUrl: s.msrpUrl,
+      user: "alice",
+      size: 2,
+      keystore: machines.get("alice")!,
+      dep: s.dep,
+      retry: { attempts: 1, timeoutMs: 30_000, backoffMs: 10 },
+    };
+    const quota = s.msrp.desk!.quota.used("alice");
+    const first = await requestGroupRemote(alice).then(
+      () => "answered",
+      (e: Error) => `refused: ${e.message.split("\n")[0]}`,
+    );
+    expect(first, "refused by the allocation, not by the chain").to.match(/2 RNs requested/);
+    const journal = (s.msrp.desk! as unknown as { d: { journal: Journal } }).d.journal;
+    expect(
+      journal.pending().filter((i) => i.id.startsWith("group-")),
+      "nothing journalled",
+    ).to.deep.equal([]);
+    expect(s.msrp.desk!.quota.used("alice"), "nothing charged").to.deep.equal(quota);
+    expect((await s.dep.groups.registry.queryFilter(s.dep.groups.registry.filters.GroupFormed())).length, "no group on chain").to.equal(0);
+
+    expect((await s.msrp.syncRevocations()).reinstated).to.deep.equal([toHex(b.pid)]);
+    const g = await requestGroupRemote(alice);
+    expect(g.pids.length, "formed: alice and two RNs").to.equal(3);
   });
 
   it("z left S_RN but its mark is on chain: alice's add is refused, nothing changed; after the sync it takes z", async () => {
