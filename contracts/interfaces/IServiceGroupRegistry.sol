@@ -7,7 +7,8 @@ pragma solidity 0.8.30;
 /// group key, a hash of the Feldman commitments to the sharing polynomial, and the key epoch.
 /// @dev Only the MSRP writes (docs/specs/rsms-group.md). A member must hold an on-chain join
 /// record in the ResourcePoolRegistry (it was authenticated by a pool) when it is added: that is
-/// the "authenticated before it joins" half of backward security. Epochs increase by one per
+/// the "authenticated before it joins" half of backward security; a PID the registry marks revoked
+/// (its RN in S_RN) is refused. Epochs increase by one per
 /// rekey, so an old key commitment can never be made current again. No key, share or real
 /// identity is ever stored here.
 interface IServiceGroupRegistry {
@@ -33,6 +34,10 @@ interface IServiceGroupRegistry {
     error ServiceGroupRegistry__UnknownGroup(bytes32 groupId);
     /// @notice The PID has no join record in the ResourcePoolRegistry: it was never authenticated by a pool.
     error ServiceGroupRegistry__NotJoined(bytes32 pid);
+    /// @notice The ResourcePoolRegistry marks the PID revoked (`isRevoked`: the MSRP holds the RN behind it
+    /// in S_RN): a suspicious RN is never allocated to a group again (RSMS §IV.B.2.c), at formation or by an
+    /// update's `add`, until the MSRP lifts the mark (`reinstatePid`).
+    error ServiceGroupRegistry__PidRevoked(bytes32 pid);
     /// @notice The PID is not a member of the group.
     error ServiceGroupRegistry__NotMember(bytes32 groupId, bytes32 pid);
     /// @notice The PID is already a member of the group (or listed twice).
@@ -60,7 +65,8 @@ interface IServiceGroupRegistry {
     /// @notice The group key was renewed: Q and the commitments hash of `epoch` replace the old ones.
     event GroupRekeyed(bytes32 indexed groupId, uint32 indexed epoch, bytes q, bytes32 commitments);
 
-    /// @notice Forms a group. MSRP only. Every member must have an on-chain join record.
+    /// @notice Forms a group. MSRP only. Every member must have an on-chain join record and not be
+    /// marked revoked in the ResourcePoolRegistry (PidRevoked).
     /// @param groupId a new non-zero id
     /// @param userPid the user's PID
     /// @param members the RNs' current PIDs (distinct)
@@ -77,8 +83,9 @@ interface IServiceGroupRegistry {
     /// @notice Evicts and adds members and commits the next epoch's key. MSRP only.
     /// @param epoch must be the current epoch + 1
     /// @param evict current members to remove
-    /// @param add joined RNs to add (not current members: a member listed in `evict` too is refused
-    /// with AlreadyMember, so an evicted PID is never owed the key of the epoch that evicts it)
+    /// @param add joined RNs to add, not marked revoked (PidRevoked), not current members (a member
+    /// listed in `evict` too is refused with AlreadyMember, so an evicted PID is never owed the key of
+    /// the epoch that evicts it)
     /// @param q the new key's commitment Q' = s'*P
     /// @param commitments keccak256 of the new epoch's commitments
     function rekey(

@@ -4,6 +4,7 @@ pragma solidity 0.8.30;
 import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
 import {IServiceGroupRegistry} from "../interfaces/IServiceGroupRegistry.sol";
 import {IResourcePoolRegistry} from "../interfaces/IResourcePoolRegistry.sol";
+import {IIdentityVerifier} from "../interfaces/IIdentityVerifier.sol";
 import {Secp256k1Point} from "./Secp256k1Point.sol";
 
 /// @title ServiceGroupRegistry
@@ -116,6 +117,9 @@ contract ServiceGroupRegistry is IServiceGroupRegistry, AccessControl {
         if (_isMember[groupId][pid]) revert ServiceGroupRegistry__AlreadyMember(groupId, pid);
         // Backward security: only an RN that a pool authenticated (it has a join record) may join.
         if (_pools.recordOf(pid).tag == bytes32(0)) revert ServiceGroupRegistry__NotJoined(pid);
+        // Never allocated again (RSMS §I): the MSRP's agent refuses an RN in S_RN off-chain; the chain
+        // refuses the one PID the MSRP marked revoked too, whatever the caller holding MSRP_ROLE sends.
+        if (IIdentityVerifier(address(_pools)).isRevoked(pid)) revert ServiceGroupRegistry__PidRevoked(pid);
         _isMember[groupId][pid] = true;
     }
 

@@ -40,6 +40,18 @@ export class GroupLedger {
   }
 
   /**
+   * Whether the chain holds a group under this id (its user's PID is set): a read, so that a service
+   * can refuse an id the chain already settled before it deals or journals anything (s24-rtr R3).
+   * A node that cannot be read throws; it is never taken for "no group".
+   * @param groupId - the group's 32-byte id
+   * @returns true when `formGroup` was mined for the id
+   */
+  async exists(groupId: Uint8Array): Promise<boolean> {
+    const g = await this.registry.group(toHex(groupId));
+    return !/^0x0+$/.test(g.userPid);
+  }
+
+  /**
    * Q of an update epoch as the chain recorded it (its `GroupRekeyed` event, filtered by group id and
    * epoch: no PID is named), for a party taking the key of a retired epoch it missed (s18-redg G3).
    * @throws AgentStateError when the chain has no update of that epoch for the group

@@ -85,7 +85,9 @@ export type GroupFailure =
   /** A channel message that does not open under this epoch's key. */
   | "CHANNEL_REJECTED"
   /** A channel message not signed by the member its sender field names. */
-  | "FORGED_SENDER";
+  | "FORGED_SENDER"
+  /** This party's own channel message handed back to it (the network reflected it): not traffic it received. */
+  | "REFLECTED";
 
 /** A group protocol step failed; `parties` names the PIDs at fault when they can be identified. */
 export class GroupAuthenticationError extends MetatrustError {
@@ -634,10 +636,17 @@ export class GroupParty {
    * The sender must be in the epoch's roster and have signed the message with its key
    * (`FORGED_SENDER` otherwise), and its sequence number must be above the last one accepted from
    * it in this epoch (`REPLAYED` otherwise: replays and reordered old messages are refused).
-   * @throws GroupAuthenticationError(CHANNEL_REJECTED | FORGED_SENDER | REPLAYED); nothing changes on a throw
+   * A message whose sender is this party itself is refused (`REFLECTED`, s24-rtr R2): the network
+   * handed back what it sent, which is not traffic it received, whatever the caller skips.
+   * @throws GroupAuthenticationError(CHANNEL_REJECTED | FORGED_SENDER | REPLAYED | REFLECTED); nothing changes on a throw
    */
   open(message: Uint8Array): { sender: string; epoch: number; seq: bigint; plaintext: Uint8Array } {
     const m = decodeChannel(message);
+    if (equalBytes(m.sender, this.pid))
+      throw new GroupAuthenticationError(
+        "REFLECTED",
+        `${this.name}: the channel message is its own (sender ${toHex(m.sender)}), reflected back: not received traffic`,
+      );
     const g = this.groups.get(toHex(m.groupId));
     if (g && m.epoch !== g.epoch)
       throw new GroupAuthenticationError(

@@ -261,13 +261,15 @@ export const msrpRequest = (dep: Deployment, route: number, session: Uint8Array,
 /**
  * Intercepts one chain write of the MSRP's GroupLedger (`rekey` or `formGroup`) until `restore()`, to
  * lose its reply: `slow` makes the write after 1.5 s (past a client's 500 ms timeout; `written` settles
- * with it); `lost` makes it, then throws as a node connection dropping after the transaction was mined.
+ * with it); `lost` makes it, then throws as a node connection dropping after the transaction was mined;
+ * `dropped` throws without making it, as a transaction the node dropped (never mined).
  */
-export function interceptGroupWrite(groups: GroupLedger, method: "rekey" | "formGroup", mode: "slow" | "lost") {
+export function interceptGroupWrite(groups: GroupLedger, method: "rekey" | "formGroup", mode: "slow" | "lost" | "dropped") {
   const real = (groups[method] as (...a: unknown[]) => Promise<unknown>).bind(groups);
   let written: Promise<unknown> = Promise.resolve();
   (groups as unknown as Record<string, unknown>)[method] = (...args: unknown[]) => {
     if (mode === "slow") return (written = new Promise((r) => setTimeout(r, 1_500)).then(() => real(...args)));
+    if (mode === "dropped") return Promise.reject(new Error("simulated: the node dropped the MSRP's transaction (never mined)"));
     return real(...args).then(() => {
       throw new Error("simulated: the MSRP's node connection dropped after the transaction was mined");
     });

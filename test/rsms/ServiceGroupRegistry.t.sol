@@ -925,6 +925,27 @@ contract ServiceGroupRegistryFuzzTest is SgrSetup {
         }
     }
 
+    /// s24-rtr R1: a PID the pool registry marks revoked (its RN in S_RN) is refused at formGroup and at
+    /// rekey's add, wherever it is listed; reinstated, it is admitted again. A refusal changes nothing.
+    function testFuzz_revokedPidNeverAdmitted(bool viaRekey, bool reinstated, bool first) public {
+        vm.startPrank(MSRP_ACCOUNT);
+        pools.revokePid(C);
+        if (reinstated) pools.reinstatePid(C);
+        vm.stopPrank();
+        bytes32 gid = viaRekey ? GID : keccak256("g-2");
+        bytes32[] memory add = viaRekey ? _list1(C) : (first ? _list2(C, A) : _list2(A, C));
+        bytes32 before = _state(gid, C);
+        if (!reinstated) vm.expectRevert(abi.encodeWithSelector(ISGR.ServiceGroupRegistry__PidRevoked.selector, C));
+        vm.prank(MSRP_ACCOUNT);
+        if (viaRekey) groups.rekey(GID, 1, new bytes32[](0), add, q0, C0);
+        else groups.formGroup(gid, USER, add, q0, C0);
+        assertEq(groups.isMember(gid, C), reinstated, "membership follows the mark");
+        if (!reinstated) {
+            assertEq(_state(gid, C), before, "state changed");
+            assertEq(groups.group(GID).epoch, 0, "epoch moved");
+        }
+    }
+
     // ---------- rekey ----------
 
     function testFuzz_rekeyRejectsUnknownGroup(bytes32 gid, uint32 epoch) public {

@@ -443,7 +443,9 @@ describe("rsms: service groups (RSMS §IV.B)", () => {
       expect(await groupLedger.isMember(g.groupId, evicted.pid)).to.equal(false);
       expect(await groupLedger.isMember(g.groupId, newcomer.pid)).to.equal(true);
       const after = alice.seal(g.groupId, text("epoch 1 secret"));
-      for (const p of r.parties) expect(new TextDecoder().decode(p.open(after).plaintext)).to.equal("epoch 1 secret");
+      for (const p of r.parties.filter((x) => toHex(x.pid) !== toHex(alice.pid)))
+        expect(new TextDecoder().decode(p.open(after).plaintext)).to.equal("epoch 1 secret");
+      expectGroupFailure(() => alice.open(after), "REFLECTED"); // her own message is not traffic she received (s24-rtr R2)
       expectGroupFailure(() => evicted.open(after), "CHANNEL_REJECTED");
       expectGroupFailure(() => newcomer.open(before), "CHANNEL_REJECTED");
       // the evicted member cannot open the update sealed to anyone else either

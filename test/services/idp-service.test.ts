@@ -437,6 +437,73 @@ describe("services/avatars: the IdP as a service, in-process", function () {
     expect((await s.dep.registry.queryFilter(s.dep.registry.filters.AvatarLoggedIn(toHex(avatar(bob, "B"))))).length).to.equal(1);
   });
 
+  it("s24-fxr (the class of s24-rtr R3): a login under the request id of a pending login (read on the wire) is refused REQUEST_ID_REUSED before anything; that login's intent is kept, and finished", async () => {
+    const { AvatarParty } = await import("../../offchain/avatars/agents");
+    const alice = AvatarParty.fromRecord(s.client.load("avatar-party-alice"));
+    const bob = AvatarParty.fromRecord(s.client.load("avatar-party-bob"));
+    const once = { attempts: 1, timeoutMs: 30_000, backoffMs: 10 };
+    process.env.METATRUST_FAULT = "idp:after-chain-write";
+    onFault((p) => {
+      throw new Error(`crash at ${p}`);
+    });
+    const failed = await loginRemote({
+      idp: info,
+      dep: s.dep,
+      user: alice,
+      sample: () => eye.alice.capture(),
+      avatarId: avatar(alice, "A"),
+      appearance: "a2",
+      retry: once,
+    }).then(
+      () => undefined,
+      (e: Error) => e,
+    );
+    delete process.env.METATRUST_FAULT;
+    onFault(undefined);
+    expect(failed?.message).to.match(/crash at idp:after-chain-write/);
+    const journal = path.join(s.deps.dir, "journal");
+    expect(fs.readdirSync(journal)).to.have.length(1);
+    const file = fs.readdirSync(journal)[0];
+    const kept = fs.readFileSync(path.join(journal, file), "utf8");
+    const rid = fromHex(`0x${file.replace(/^login-/, "").replace(/\.json$/, "")}`, 16);
+    // bob logs in to his own avatar under alice's request id
+    const session = freshId();
+    const c = await challengeIn(session, ChallengePurpose.login);
+    const r = buildLoginResponse(
+      { idp: info },
+      bob,
+      eye.bob.capture(),
+      c.challenge,
+      avatar(bob, "B"),
+      keccak256(toBytes("VID:s24")),
+      c.time,
+    );
+    const env = sealEnvelope(
+      {
+        kind: Kind.Request,
+        route: Route.IdpLogin,
+        audience: audienceOf(s.dep.chainId, String(s.dep.registry.target), "idp"),
+        session,
+        requestId: rid,
+        issuedAt: Date.now(),
+        inReplyTo: new Uint8Array(32),
+        body: encodeLoginResponse(r),
+      },
+      { scheme: Scheme.None },
+    );
+    const bobLogins = async () => (await s.dep.registry.queryFilter(s.dep.registry.filters.AvatarLoggedIn(toHex(avatar(bob, "B"))))).length;
+    const n = await bobLogins();
+    expect(await reason(postEnvelope(url, "/v1/login", env, once))).to.match(/REQUEST_ID_REUSED/);
+    expect(fs.readdirSync(journal), "alice's intent, unchanged").to.deep.equal([file]);
+    expect(fs.readFileSync(path.join(journal, file), "utf8")).to.equal(kept);
+    expect(await bobLogins(), "nothing recorded for bob").to.equal(n);
+    // a restart finishes alice's login from her intent
+    await svc.stop();
+    svc = new IdpService(s.deps);
+    await svc.start({ port: Number(new URL(url).port) });
+    expect(fs.readdirSync(journal)).to.have.length(0);
+  });
+
   it("the IdP crashes after its login intent and before sending; the MIT is revoked meanwhile: the restarted IdP drops the intent and starts, nothing on-chain", async () => {
     const fresh = await issueWithToken({
       idp: info,

@@ -91,7 +91,7 @@ import {
 } from "../envelope";
 import { EnrolmentBook, EnrolmentTokenError, loadEnrolmentToken, type TokenRecord, type TokenUse } from "../enrolment";
 import { decodePoint } from "../../crypto/group";
-import { ReplyCache, DEFAULT_WINDOW_MS, payloadId } from "../replies";
+import { ReplyCache, DEFAULT_WINDOW_MS, payloadHash, payloadId } from "../replies";
 import { Journal, Mutex, StalledIntents, type Intent } from "../journal";
 import { MetatrustError } from "../../errors";
 import { faultPoint } from "../faults";
@@ -434,8 +434,10 @@ export class IdpService {
         this.mutex.run(async () => {
           const id = `issue-${toHex(env.requestId).slice(2)}`;
           // a retry of this request whose chain write failed after its intent: finished from the
-          // intent (the enrollment is in the record; issuing again would refuse it as a duplicate)
-          const left = this.journal.pending().find((i) => i.id === id);
+          // intent (the enrollment is in the record; issuing again would refuse it as a duplicate).
+          // The intent is this request's only if its bytes are: another request under its id (copied
+          // from the wire) neither gets its reply nor replaces it (s24-fxr, the class of s24-rtr R3)
+          const left = this.ownIntent(id, raw);
           if (left) {
             const reply = await this.finishIssue(env, raw, left.data as Record<string, string>);
             this.journal.done(id);
@@ -573,6 +575,7 @@ export class IdpService {
       this.mutex.run(async () => {
         const id = `login-${toHex(env.requestId).slice(2)}`;
         this.holdBack(id);
+        this.ownIntent(id, raw);
         const book = new SpendFor(this.challenges, env.session, ChallengePurpose.login, toHex(envelopeHash(raw)));
         // the avatar's whole record before this write: recovery sends it only while the record is
         // exactly that (h12-red S1 kept the warrant only, and a revocation keeps the warrant: A1)
@@ -602,6 +605,7 @@ export class IdpService {
       this.mutex.run(async () => {
         const id = `delegate-${toHex(env.requestId).slice(2)}`;
         this.holdBack(id);
+        this.ownIntent(id, raw);
         const book = new SpendFor(this.challenges, env.session, ChallengePurpose.delegation, toHex(envelopeHash(raw)));
         const state = await this.avatarState(r.avatarId); // (h12-red S1 and A1, as for a login)
         const ctx = this.ctx(await this.now(), (step) => {
@@ -703,6 +707,23 @@ export class IdpService {
   }
 
   /** A retry of a request whose intent is still being finished waits (503) until it is; the cache answers it then. */
+  /**
+   * The pending intent `id` if it is this request's (its bytes), else undefined; an intent another
+   * request left under this id (the ids carry the client-chosen request id, which anyone on the wire
+   * reads) refuses this one, before anything is done: it is neither finished for it (its reply) nor
+   * replaced by it (s24-fxr: the class of s24-rtr R3, one request never overwrites another's
+   * journalled state).
+   * @throws EnvelopeError(REQUEST_ID_REUSED) when the intent is another request's
+   */
+  private ownIntent(id: string, raw: Uint8Array): Intent | undefined {
+    const left = this.journal.pending().find((i) => i.id === id);
+    // the same request as the reply cache reads it: these bytes, or an unsigned copy of them (F1)
+    const mine = (r: unknown) => r === toHex(raw) || (typeof r === "string" && equalBytes(payloadHash(fromHex(r)), payloadHash(raw)));
+    if (left && !mine(left.data.request))
+      throw new EnvelopeError("REQUEST_ID_REUSED", `request id 0x${id.slice(id.indexOf("-") + 1)} is in use by another request`);
+    return left;
+  }
+
   private holdBack(id: string): void {
     const st = this.stalled.get(id);
     if (st)

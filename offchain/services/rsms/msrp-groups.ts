@@ -360,20 +360,30 @@ export class GroupDesk {
               throw new GroupServiceError("GROUP_EXISTS", `group ${toHex(m.groupId)} is on-chain with another key`);
             return fromHex(left.reply);
           }
+          // one formation per id, whoever asks (s24-rtr R3): a formation another request left pending
+          // (its chain write failed, maybe after mining: its own resend finishes it) is never
+          // replaced, and an id the chain holds is never dealt again, mailbox or not. Refused before
+          // the quota, the deal and the journal: nothing changes, nothing is sent
           if (this.mailbox(m.groupId)) throw new GroupServiceError("GROUP_EXISTS", `group ${toHex(m.groupId)} exists`);
+          if (this.d.journal.pending().some((i) => i.id === id))
+            throw new GroupServiceError("GROUP_EXISTS", `group ${toHex(m.groupId)} is being formed for another request`);
+          if (await this.d.groups.exists(m.groupId))
+            throw new GroupServiceError("GROUP_EXISTS", `group ${toHex(m.groupId)} is already on-chain`);
           this.quota.check(m.user, "group request");
           // RNs the trust layer flags that the flag sync has not put in S_RN yet are skipped (h11-red2
           // G3): the picked RNs are checked (O(size) RNs' flagged pseudonyms read, not every RN's), and the
           // pick is made again without the flagged ones, until none is
           const skip = new Set<string>();
           const ids = await this.flagIds();
+          const barred = this.markedRns();
+          const avoid = () => new Set([...skip, ...barred]);
           for (;;) {
             const flagged: string[] = [];
-            for (const name of this.d.msrp.allocate(m.size, skip)) if (await this.flaggedRn(name, ids)) flagged.push(name);
+            for (const name of this.d.msrp.allocate(m.size, avoid())) if (await this.flaggedRn(name, ids)) flagged.push(name);
             if (flagged.length === 0) break;
             for (const n of flagged) skip.add(n);
           }
-          const { dealing, parties } = this.d.msrp.requestGroup(m.user, m.size, m.groupId, skip);
+          const { dealing, parties } = this.d.msrp.requestGroup(m.user, m.size, m.groupId, avoid());
           // the skipped RNs join S_RN now (what the flag sync would do; saved with the group's record)
           if (skip.size) {
             this.d.msrp.applyTrustFlags([...skip], []);
@@ -411,7 +421,7 @@ export class GroupDesk {
         }),
       true, // kept for good: the group is on-chain
     );
-    this.d.journal.done(id);
+    this.doneFor(id, raw);
     return out;
   }
 
@@ -685,17 +695,36 @@ export class GroupDesk {
   ): Promise<{ add: string[]; flagged: string[] }> {
     const inGroup = new Set(info.members.map((m) => m.name));
     const suspicious = new Set(this.d.msrp.revokedRns());
+    const barred = this.markedRns();
     const add: string[] = [];
     const flagged: string[] = [];
     for (const c of this.d.msrp.joinedRns()) {
       if (add.length === count) break;
-      if (inGroup.has(c.name) || suspicious.has(c.name)) continue;
+      if (inGroup.has(c.name) || suspicious.has(c.name) || barred.has(c.name)) continue;
       if (await this.flaggedRn(c.name, ids)) flagged.push(c.name);
       else add.push(c.name);
     }
     if (flagged.length)
       this.d.log(`group update: ${flagged.length} RN(s) skipped: flagged by the trust layer (S_RN at the next flag sync)`);
     return { add, flagged };
+  }
+
+  /**
+   * The joined RNs whose current PID the ResourcePoolRegistry still marks revoked, by the MSRP's
+   * record of the marks (`Msrp.revokedTrustIds`, no chain read): an RN that left S_RN keeps its mark
+   * until the revocation sync lifts it (the end of the flag sync, `rsms:rn:clear`), and until then
+   * the registry refuses it as a member (`ServiceGroupRegistry__PidRevoked`, s24-rtr R1). Not
+   * picked, so that a formation or an update is not refused by the chain for it.
+   */
+  private markedRns(): Set<string> {
+    const marked = new Set(this.d.msrp.revokedTrustIds().map((p) => p.toLowerCase()));
+    if (marked.size === 0) return new Set();
+    return new Set(
+      this.d.msrp
+        .joinedRns()
+        .filter((c) => marked.has(toHex(c.pid).toLowerCase()))
+        .map((c) => c.name),
+    );
   }
 
   /**
@@ -895,7 +924,7 @@ export class GroupDesk {
         }),
       true, // kept for good: the group is on-chain
     );
-    this.d.journal.done(id);
+    this.doneFor(id, raw);
     return out;
   }
 
@@ -1362,6 +1391,18 @@ export class GroupDesk {
    */
   private leftFor(id: string, raw: Uint8Array): Record<string, unknown> | undefined {
     return this.d.journal.pending().find((i) => i.id === id && i.data.request === toHex(raw))?.data;
+  }
+
+  /**
+   * Deletes the intent `id` once this request is answered, unless it is another request's: a
+   * retry answered from the reply cache (a late copy of a served request) must not drop the
+   * intent another request (or the flag sync) left pending since, under the same group's id, whose
+   * transaction may be mined (s24-fxr: the agent would stay behind the chain, every update refused).
+   */
+  private doneFor(id: string, raw: Uint8Array): void {
+    const left = this.d.journal.pending().find((i) => i.id === id);
+    if (left && left.data.request !== toHex(raw)) return;
+    this.d.journal.done(id);
   }
 
   /** Finishes a group intent a crash left (called by MsrpService.recover); false: not a group intent. */
