@@ -706,7 +706,6 @@ export class IdpService {
     }
   }
 
-  /** A retry of a request whose intent is still being finished waits (503) until it is; the cache answers it then. */
   /**
    * The pending intent `id` if it is this request's (its bytes), else undefined; an intent another
    * request left under this id (the ids carry the client-chosen request id, which anyone on the wire
@@ -724,6 +723,7 @@ export class IdpService {
     return left;
   }
 
+  /** A retry of a request whose intent is still being finished waits (503) until it is; the cache answers it then. */
   private holdBack(id: string): void {
     const st = this.stalled.get(id);
     if (st)
