@@ -1280,8 +1280,12 @@ export async function judgeTrace(
     // the transaction dropped) keeps the pending slot: the write may have landed, and a rerun of
     // the case, or another case on this evidence, reads the chain's status.
     if (refusedByChain(err)) {
-      ctx.idp.dropTrace(key, caseId, by);
+      // this attempt's verdict is not on-chain; but the refusal may be this attempt's only: an earlier
+      // send for this case whose outcome was unknown (its slot kept pending) may have been mined since
+      // (CaseClosed for this one). The chain decides: traced, the slot is final (s24-review M).
       ctx.idp.forgetVerdict(t.verdictCommitment);
+      if (isTraced((await ctx.registry.traceCase(caseId)).status)) ctx.idp.settleTrace(key, caseId, by);
+      else ctx.idp.dropTrace(key, caseId, by);
       await ctx.afterSend?.({ kind: "recordVerdict", caseId }, "refused");
     }
     throw err;

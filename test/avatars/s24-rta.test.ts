@@ -360,6 +360,45 @@ describe("s24-rta findings (traceable avatars)", function () {
       expect(idp.tracedCasesOf(key).reporter).to.equal(second);
     });
 
+    it("a retry refused only because the first send was mined meanwhile (its reply lost) keeps the slot final: the chain shows the case traced (s24-review M)", async () => {
+      const { f, idp, ctx, e, reporter, key } = await evidenceStory();
+      const first = (await requestTrace(reporter, e)).caseId;
+      // the first send leaves, but its caller sees a node error and no receipt: the slot stays pending
+      // (the transaction is held here, as a node's pool holds it, and mined during the retry)
+      let held: Parameters<typeof f.registry.recordVerdict> | undefined;
+      const lost: AvatarContext = {
+        ...ctx,
+        registry: new Proxy(f.registry, {
+          get(t, k) {
+            if (k === "recordVerdict")
+              return async (...a: Parameters<typeof f.registry.recordVerdict>) => {
+                held = a;
+                throw Object.assign(new Error("socket hang up"), { code: "ECONNRESET" });
+              };
+            const v = Reflect.get(t, k, t) as unknown;
+            return typeof v === "function" ? (v as (...x: unknown[]) => unknown).bind(t) : v;
+          },
+        }),
+      };
+      await expect(judgeTrace(lost, first, e)).to.be.rejectedWith(/socket hang up/);
+      expect(idp.tracingCasesOf(key).reporter, "pending after the lost reply").to.equal(first);
+      // the retry of the same case reads it Open and sends again; the first send is mined just before
+      // it, so the chain refuses the retry's
+      const outcomes: string[] = [];
+      const retry: AvatarContext = {
+        ...ctx,
+        beforeSend: async () => void (await (await f.registry.recordVerdict(...held!)).wait()),
+        afterSend: (_s, o) => void outcomes.push(o),
+      };
+      await expect(judgeTrace(retry, first, e)).to.be.rejected;
+      expect(outcomes).to.deep.equal(["refused"]);
+      expect(Number((await f.registry.traceCase(first)).status)).to.equal(TraceStatus.InteractionTraced);
+      // the slot is final, not dropped: another reporter's case on the evidence is a duplicate
+      expect(idp.tracedCasesOf(key).reporter, "the traced case's slot was dropped").to.equal(first);
+      const second = (await requestTrace(reporter, e)).caseId;
+      await expect(judgeTrace(ctx, second, e)).to.be.rejectedWith(/traced already in case/);
+    });
+
     it("a keystore written before the fix (the slot final before the refused write) is healed: the slot's case is not traced on-chain (dismissed), so a reporter's case on the evidence is traced", async () => {
       const { f, idp, ctx, e, claimant, reporter, key } = await evidenceStory();
       const first = (await requestTrace(reporter, e)).caseId;
