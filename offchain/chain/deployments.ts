@@ -69,7 +69,7 @@ export class DeploymentNotFoundError extends MetatrustError {
  */
 export function saveDeployment(d: Deployment): string {
   const file = deploymentFile(d.network);
-  writeFileAtomic(file, JSON.stringify(d, null, 2) + "\n");
+  writeFileAtomic(file, JSON.stringify(d, null, 2) + "\n", 0o644); // public: addresses and blocks
   return file;
 }
 

@@ -113,7 +113,7 @@ export class FileContentStore implements ContentStore {
   private async put(bytes: Uint8Array, codec: keyof typeof CODECS, pin: boolean): Promise<string> {
     const c = await cidOf(bytes, codec);
     const file = this.blockPath(c);
-    if (!fs.existsSync(file)) writeFileAtomic(file, bytes);
+    if (!fs.existsSync(file)) writeFileAtomic(file, bytes, 0o644); // public: content-addressed blocks
     if (pin) await this.pin(c.toString());
     return c.toString();
   }
@@ -154,7 +154,7 @@ export class FileContentStore implements ContentStore {
     const pins = this.pins();
     if (pins.includes(cid)) return;
     pins.push(cid);
-    writeFileAtomic(this.pinsPath(), JSON.stringify(pins.sort(), null, 1));
+    writeFileAtomic(this.pinsPath(), JSON.stringify(pins.sort(), null, 1), 0o644);
   }
 
   /** The pinned CIDs. */

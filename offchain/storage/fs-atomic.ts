@@ -7,9 +7,10 @@ import { randomBytes } from "crypto";
  * Writes `data` to `file` atomically: readers see the old content or the new, never a half.
  * @param file - the target path (its folder is created)
  * @param data - the content
- * @param mode - the file mode (e.g. 0o600 for secrets)
+ * @param mode - the file mode: owner-only (0o600) unless the caller says the content is public (0o644).
+ *   A service's state (reply caches, challenges, runs) is its operator's alone: private by default.
  */
-export function writeFileAtomic(file: string, data: Uint8Array | string, mode = 0o644): void {
+export function writeFileAtomic(file: string, data: Uint8Array | string, mode = 0o600): void {
   fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
   const tmp = `${file}.${randomBytes(6).toString("hex")}.tmp`;
   const fd = fs.openSync(tmp, "wx", mode);
