@@ -197,6 +197,7 @@ async function avatarContext(hre: HardhatRuntimeEnvironment) {
     protocols,
     codec,
     bytes,
+    hash,
     party,
     saveParty,
     eyeOf,
@@ -438,7 +439,9 @@ task(
       fs.writeFileSync(f, JSON.stringify(c.codec.evidenceToJson(e as never), null, 1));
       return f;
     });
-    console.log(`${x.a} <-> ${x.b}: authenticated, session key ${c.bytes.toHex(s.key).slice(0, 14)}…`);
+    // a fingerprint both sides can compare, not key bytes (s24 open list: 6 of the key's bytes were printed)
+    const fpr = c.bytes.toHex(c.hash.hashToBytes("METATRUST-V1-AVATAR-SESSION-FINGERPRINT", s.key, 8));
+    console.log(`${x.a} <-> ${x.b}: authenticated, session fingerprint ${fpr}`);
     console.log(`  evidence about ${x.a}: ${files[0]}\n  evidence about ${x.b}: ${files[1]}`);
     return { evidence: files };
   });

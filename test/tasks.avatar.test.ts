@@ -25,7 +25,17 @@ describe("tasks: idp:* and avatar:* (in-process network, one process)", function
     await hre.run("avatar:login", { user: "alice", avatar: "fox", appearance: "red fox" });
     await hre.run("avatar:login", { user: "bob", avatar: "whale", appearance: "blue whale" });
     await hre.run("avatar:delegate", { user: "alice", avatar: "fox", proxy: "helper" });
-    const auth = await hre.run("avatar:auth", { a: "fox", b: "whale" });
+    const printed: string[] = [];
+    const log = console.log;
+    console.log = (...a: unknown[]) => void printed.push(a.join(" "));
+    let auth;
+    try {
+      auth = await hre.run("avatar:auth", { a: "fox", b: "whale" });
+    } finally {
+      console.log = log;
+    }
+    // it prints a fingerprint both sides can compare, never bytes of the session key (s24 open list)
+    expect(printed[0]).to.match(/^fox <-> whale: authenticated, session fingerprint 0x[0-9a-f]{16}$/);
     const t = await hre.run("avatar:trace", { evidence: auth.evidence[0] });
     expect(t.realId).to.equal("Alice Liddell");
     // the verdict's opening survives in the IdP's keystore (a separate invocation opens it)
