@@ -842,7 +842,8 @@ export class GroupDesk {
           "NO_FRESH_RN",
           `add: ${add.length} joined RN(s) can join the group, ${a.count} asked` +
             (evict.length ? ` and ${evict.length} to replace the members in S_RN it evicts` : "") +
-            (flagged.length ? ` (${flagged.join(", ")} skipped: flagged by the trust layer)` : ""),
+            // counted, not named: the user learns no RN's name with its flag status (s24-fxs residual)
+            (flagged.length ? ` (${flagged.length} skipped: flagged by the trust layer)` : ""),
         );
       return { evict, add, lift, byFlag, ...(elsewhere ? { suspicious: out } : {}) };
     });
