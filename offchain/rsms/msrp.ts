@@ -897,14 +897,25 @@ export class Msrp {
     if (!Number.isInteger(size) || size < 1) throw new AgentStateError(`requestGroup: size must be a positive integer, got ${size}`);
     if (size > MAX_GROUP_RNS) throw new AgentStateError(`requestGroup: size ${size} (at most ${MAX_GROUP_RNS} RNs)`);
     const picked: string[] = [];
+    // an RN whose PID the registry still marks revoked is refused as a member on chain
+    // (ServiceGroupRegistry__PidRevoked): never picked, by any caller (s24 open list: the desk skipped
+    // them, the in-process group:request did not)
+    const marked = this.markedPids();
+    let barred = 0;
     for (const l of [...this.eligible.keys()].sort((x, y) => x - y)) {
       for (const name of this.eligible.get(l)!) {
         if (skip.has(name)) continue;
+        if (marked.size && marked.has(this.currentPid(name))) {
+          barred++;
+          continue;
+        }
         picked.push(name);
         if (picked.length === size) return picked;
       }
     }
-    const flagged = skip.size ? ` (${picked.length} once the ${skip.size} the trust layer flags are left out)` : "";
+    const flagged =
+      (skip.size ? ` (${picked.length} once the ${skip.size} the trust layer flags are left out)` : "") +
+      (barred ? ` (${barred} of them still marked revoked on the registry until the revocation sync lifts the mark)` : "");
     throw new AgentStateError(
       `requestGroup: ${size} RNs requested, only ${this.eligibleCount} have joined a pool and are not suspicious${flagged}`,
     );
@@ -994,6 +1005,10 @@ export class Msrp {
       const r = this.r.rns[name];
       if (!r?.used) throw new AgentStateError(`rekeyGroup: RN "${name}" has not joined a pool`);
       if (this.isSuspicious(name)) throw new AgentStateError(`rekeyGroup: RN "${name}" is in the set of suspicious RNs`);
+      if (this.markedPids().has(this.currentPid(name)))
+        throw new AgentStateError(
+          `rekeyGroup: RN "${name}" is still marked revoked on the registry (the revocation sync lifts the mark): the chain would refuse it`,
+        );
       if (g.members.some((m) => m.name === name && !evictHex.has(toHex(m.pid))))
         throw new AgentStateError(`rekeyGroup: RN "${name}" is already a member`);
       // An RN this update evicts is not re-added to it, under a rotated PID either: the new key is
@@ -1247,6 +1262,34 @@ export class Msrp {
     const next = revoked ? [...rest, pid] : rest;
     if (next.length) this.r.revokedIds = next;
     else delete this.r.revokedIds;
+  }
+
+  /** An RN's current PID, lower-case hex. */
+  private currentPid(name: string): string {
+    const e = this.r.rns[name];
+    return e.pids[e.pids.length - 1].toLowerCase();
+  }
+
+  /** The PIDs recorded as marked revoked on the ResourcePoolRegistry ({@link noteRevocation}), lower-case hex. */
+  private markedPids(): Set<string> {
+    return new Set((this.r.revokedIds ?? []).map((p) => p.toLowerCase()));
+  }
+
+  /**
+   * The joined RNs whose current PID the ResourcePoolRegistry still marks revoked, by the record of
+   * the marks ({@link noteRevocation}, no chain read): an RN that left S_RN keeps its mark until the
+   * revocation sync lifts it, and until then the registry refuses it as a member
+   * (`ServiceGroupRegistry__PidRevoked`, s24-rtr R1). {@link allocate} never picks them, and
+   * {@link rekeyGroup} refuses to add them.
+   */
+  markedRns(): Set<string> {
+    const marked = this.markedPids();
+    if (marked.size === 0) return new Set();
+    return new Set(
+      this.joinedRns()
+        .filter((c) => marked.has(toHex(c.pid).toLowerCase()))
+        .map((c) => c.name),
+    );
   }
 
   /** The trust identities recorded as revoked on the ResourcePoolRegistry ({@link noteRevocation}), sorted. */

@@ -753,6 +753,36 @@ describe("rsms/msrp: service groups (requestGroup, rekeyGroup)", () => {
     expect(dealt(w.msrp.requestGroup("alice", 4))).to.deep.equal(["alice", "rn0", "rn1", "rn2", "rn3"]);
   });
 
+  it("never allocates, or adds in a rekey, an RN whose PID the registry still marks revoked (left S_RN, mark not yet lifted)", () => {
+    const w = groupWorld();
+    const g = w.form(1, 2); // rn0, rn1
+    const rn2 = w.rns[2].state.pid;
+    w.msrp.bindTrustId("rn2", rn2);
+    w.msrp.flagRn(rn2);
+    w.msrp.noteRevocation(toHex(rn2), true); // the revocation sync saw the registry mark it
+    w.msrp.clearSuspicious("rn2"); // the operator's clear: out of S_RN, the mark stays until the next sync
+    expect([...w.msrp.markedRns()]).to.deep.equal(["rn2"]);
+    expect(w.msrp.allocate(3)).to.not.include("rn2");
+    const before = w.snapshot();
+    expectThrows(
+      () => w.msrp.requestGroup("alice", 4),
+      AgentStateError,
+      "AGENT_STATE",
+      /^requestGroup: 4 RNs requested, only 4 have joined a pool and are not suspicious \(1 of them still marked revoked on the registry until the revocation sync lifts the mark\)$/,
+    );
+    expectThrows(
+      () => w.msrp.rekeyGroup(g.dealing.groupId, [], ["rn2"]),
+      AgentStateError,
+      "AGENT_STATE",
+      /^rekeyGroup: RN "rn2" is still marked revoked on the registry/,
+    );
+    expect(w.snapshot(), "refused: nothing changed").to.equal(before);
+    w.msrp.noteRevocation(toHex(rn2), false); // the sync lifted it
+    expect(w.msrp.markedRns().size).to.equal(0);
+    expect(dealt(w.msrp.requestGroup("alice", 4))).to.deep.equal(["alice", "rn0", "rn1", "rn2", "rn3"]);
+    expect(w.msrp.rekeyGroup(g.dealing.groupId, [], ["rn2"]).added.map((m) => m.name)).to.deep.equal(["rn2"]);
+  });
+
   it("allocates the user first, then the least busy joined RNs (ties by name), and deals to each of them", () => {
     const w = groupWorld();
     const g1 = w.form(1, 2);

@@ -375,8 +375,8 @@ export class GroupDesk {
           // pick is made again without the flagged ones, until none is
           const skip = new Set<string>();
           const ids = await this.flagIds();
-          const barred = this.markedRns();
-          const avoid = () => new Set([...skip, ...barred]);
+          // (RNs still marked revoked on the registry: Msrp.allocate never picks them)
+          const avoid = () => new Set(skip);
           for (;;) {
             const flagged: string[] = [];
             for (const name of this.d.msrp.allocate(m.size, avoid())) if (await this.flaggedRn(name, ids)) flagged.push(name);
@@ -717,14 +717,7 @@ export class GroupDesk {
    * picked, so that a formation or an update is not refused by the chain for it.
    */
   private markedRns(): Set<string> {
-    const marked = new Set(this.d.msrp.revokedTrustIds().map((p) => p.toLowerCase()));
-    if (marked.size === 0) return new Set();
-    return new Set(
-      this.d.msrp
-        .joinedRns()
-        .filter((c) => marked.has(toHex(c.pid).toLowerCase()))
-        .map((c) => c.name),
-    );
+    return this.d.msrp.markedRns();
   }
 
   /**
