@@ -623,6 +623,79 @@ describe("services/avatars: the IdP as a service, in-process", function () {
     delegated = { avatarId: a.avatarId, owner: alice, driver: bot, warrant: genuine.warrant, o: genuine.o };
   });
 
+  it("s24-fxr's class on the delegate route: a delegation under the request id of a pending delegation (read on the wire) is refused REQUEST_ID_REUSED before anything; that delegation's intent is kept, and finished", async () => {
+    const { AvatarParty } = await import("../../offchain/avatars/agents");
+    const alice = AvatarParty.fromRecord(s.client.load("avatar-party-alice"));
+    const bob = AvatarParty.fromRecord(s.client.load("avatar-party-bob"));
+    const bot = AvatarParty.fromRecord(s.client.load("avatar-party-bot"));
+    const once = { attempts: 1, timeoutMs: 30_000, backoffMs: 10 };
+    const journal = path.join(s.deps.dir, "journal");
+    expect(fs.readdirSync(journal), "precondition: no intent pending").to.have.length(0);
+    // alice delegates her avatar A to the bot again; the IdP crashes after its chain write
+    const aliceSession = freshId();
+    const ca = await challengeIn(aliceSession, ChallengePurpose.delegation);
+    const genuine = buildDelegationResponse(
+      { idp: info },
+      alice,
+      eye.alice.capture(),
+      bot,
+      ca.challenge,
+      { avatarId: avatar(alice, "A") },
+      ca.time,
+    );
+    process.env.METATRUST_FAULT = "idp:after-chain-write";
+    onFault((p) => {
+      throw new Error(`crash at ${p}`);
+    });
+    const failed = await postEnvelope(
+      url,
+      "/v1/delegate",
+      rawRequest(Route.IdpDelegate, encodeDelegationResponse(genuine), aliceSession),
+      once,
+    ).then(
+      () => undefined,
+      (e: Error) => e,
+    );
+    delete process.env.METATRUST_FAULT;
+    onFault(undefined);
+    expect(failed?.message).to.match(/crash at idp:after-chain-write/);
+    expect(fs.readdirSync(journal)).to.have.length(1);
+    const file = fs.readdirSync(journal)[0];
+    expect(file).to.match(/^delegate-/);
+    const kept = fs.readFileSync(path.join(journal, file), "utf8");
+    const rid = fromHex(`0x${file.replace(/^delegate-/, "").replace(/\.json$/, "")}`, 16);
+    // bob delegates his own avatar B to the bot under alice's request id
+    const session = freshId();
+    const c = await challengeIn(session, ChallengePurpose.delegation);
+    const r = buildDelegationResponse({ idp: info }, bob, eye.bob.capture(), bot, c.challenge, { avatarId: avatar(bob, "B") }, c.time);
+    const env = sealEnvelope(
+      {
+        kind: Kind.Request,
+        route: Route.IdpDelegate,
+        audience: audienceOf(s.dep.chainId, String(s.dep.registry.target), "idp"),
+        session,
+        requestId: rid,
+        issuedAt: Date.now(),
+        inReplyTo: new Uint8Array(32),
+        body: encodeDelegationResponse(r),
+      },
+      { scheme: Scheme.None },
+    );
+    const bobs = async () => (await s.dep.registry.queryFilter(s.dep.registry.filters.AvatarDelegated(toHex(avatar(bob, "B"))))).length;
+    const n = await bobs();
+    expect(await reason(postEnvelope(url, "/v1/delegate", env, once))).to.match(/REQUEST_ID_REUSED/);
+    expect(fs.readdirSync(journal), "alice's intent, unchanged").to.deep.equal([file]);
+    expect(fs.readFileSync(path.join(journal, file), "utf8")).to.equal(kept);
+    expect(await bobs(), "nothing recorded for bob").to.equal(n);
+    // a restart finishes alice's delegation from her intent
+    await svc.stop();
+    svc = new IdpService(s.deps);
+    await svc.start({ port: Number(new URL(url).port) });
+    expect(fs.readdirSync(journal)).to.have.length(0);
+    expect((await s.dep.registry.avatar(toHex(avatar(alice, "A")))).warrantHash).to.equal(toHex(genuine.o.h));
+    delegated = { avatarId: avatar(alice, "A"), owner: alice, driver: bot, warrant: genuine.warrant, o: genuine.o };
+  });
+
   it("mutual authentication with platform receipts over HTTP, then tracing: the proxy-driven avatar is traced to alice; the reporter sees only the commitment", async () => {
     const { AvatarParty } = await import("../../offchain/avatars/agents");
     const bob = AvatarParty.fromRecord(s.client.load("avatar-party-bob"));
