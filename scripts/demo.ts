@@ -47,10 +47,11 @@ import {
   judgeTrace,
   requestTrace,
   TraceStatus,
+  platformNow,
 } from "../offchain/avatars/protocols";
 import { avatarDisputeEvidence, DisputeLedger, Nature } from "../offchain/disputes/ledger";
 import { encodeEvidence } from "../offchain/avatars/wire";
-import { keccak256 } from "../offchain/crypto/hash";
+import { hashToBytes, keccak256 } from "../offchain/crypto/hash";
 import { RsmsLedger } from "../offchain/rsms/ledger";
 import { DEFAULT_FILTER_POLICY, Msrp } from "../offchain/rsms/msrp";
 import { initialJoinBatch, poolInfo, publishFilter, reauthenticate, registerRn, serveJoin, setupPool } from "../offchain/rsms/flows";
@@ -362,7 +363,9 @@ async function main(): Promise<void> {
   const mit = MITRegistry__factory.connect(deployment.contracts.MITRegistry.address, msrpSigner);
   const disputesC = DisputeResolution__factory.connect(deployment.contracts.DisputeResolution.address, msrpSigner);
   const idp = new IdentityProvider();
-  const chainNow = async () => (await hre.ethers.provider.getBlock("latest"))!.timestamp;
+  // the platform's clock, as the IdP service and the tasks keep it: the earliest time the next block can
+  // have (latest + 1; docs/specs/avatars.md, "The platform's clock")
+  const chainNow = () => platformNow(hre.ethers.provider);
   let clock = await chainNow();
   const actx = { registry: mit, idp, store, now: () => clock };
   const aliceA = new AvatarParty("alice");
@@ -400,7 +403,7 @@ async function main(): Promise<void> {
   await steps.run("the AI avatar and bob's avatar authenticate each other", async () => {
     clock = await chainNow();
     session = await mutualAuth(actx, { credential: del.credential, driver: aiA }, { credential: bobLogin.credential, driver: bobA });
-    return `session key ${toHex(session.key).slice(0, 12)}…; bob keeps the AI avatar's signed identity parameters`;
+    return `session fingerprint ${toHex(hashToBytes("METATRUST-V1-AVATAR-SESSION-FINGERPRINT", session.key, 8))}; bob keeps the AI avatar's signed identity parameters`;
   });
   await steps.run("bob disputes the AI avatar's conduct; voters uphold it", async () => {
     const tl = trustLedger;
