@@ -412,11 +412,17 @@ export class GroupParty {
         x = mulMod(x, g.xs[m.index]);
       }
     }
-    const folded = msmPublic(
-      [GENERATOR, ...others.map((m) => m.R), ...others.map((m) => m.Y), ...g.commitments],
-      [pCoeff, ...rho.map((r) => (ORDER - r) % ORDER), ...yCoeff, ...aCoeff],
-    );
-    if (!folded.is0()) {
+    // z has one encoding, in [1, q): the fold reduces it mod q, so z + q (32 bytes when z < 2^256 - q)
+    // would pass it. Any z out of range skips the fold for the per-party check, which names its sender
+    // (s24-rtr's note; not reachable by a forger: z < 2^256 - q has probability about 2^-128)
+    const canonical = zs.every((z) => z !== 0n && z < ORDER);
+    const folded = !canonical
+      ? undefined
+      : msmPublic(
+          [GENERATOR, ...others.map((m) => m.R), ...others.map((m) => m.Y), ...g.commitments],
+          [pCoeff, ...rho.map((r) => (ORDER - r) % ORDER), ...yCoeff, ...aCoeff],
+        );
+    if (!folded || !folded.is0()) {
       const badProof = others.filter(
         (m, j) => !(zs[j] !== 0n && zs[j] < ORDER && mulBase(zs[j]).equals(add(m.R, mul(m.Y, challenges[j])))),
       );
