@@ -11,7 +11,7 @@
  *    same avatar gives (initial reputation, no flags, attested and vouched), nothing of the plain
  *    era (its reputation, credit or age) carried into it. §6's whitewashing argument already holds
  *    for fresh attested identities (they start below what a whitewasher sheds and are never in
- *    standing: `sim:whitewash`'s study, test/trust/detection-goals.findings.test.ts);
+ *    standing: `sim:whitewash`'s study, test/trust/detection-goals.test.ts);
  * 2. it is her one attested avatar (one MIT per person, the IdP's iris check): afterwards a flag on
  *    it stays, and neither this avatar nor any other of hers can be attested again; a further
  *    avatar of hers comes back only as an honest newcomer (`reclaimAvatar`: reputation 0,

@@ -1,5 +1,5 @@
 /**
- * Open findings (issue 15's goals, read from the committed results; nothing is run here): per-attack
+ * Issue 15's goals, read from the committed results (nothing is run here; a closed finding since session 25): per-attack
  * detection of at least 90% in every family of the adversary suite but whitewash, FPR with victims of at most 5% in
  * every population (the suite's and the red team's), honest damage of at most 0.05 and no boosted bad
  * provider above the honest median where measured. A case fails while its family misses the goal in
@@ -22,6 +22,11 @@
  * The whitewash row at 50,000 is session 11's, as trust-detection.md says row by row. Every detection,
  * FPR, damage and boosted case passes at every size (on-off at 50,000: 92.4% and 96.1%); open is whitewash at
  * 50,000 nodes only (no study there: one seed would take about two hours on this machine).
+ * Session 25: the whitewash study at 50,000 nodes (seed 101) finished (`sim:whitewash --scale 50000 --seeds 1
+ * --jobs 2`, resumed over two sessions from its checkpoint: the study 9,717 s of compute over two runs, the whitewash
+ * family's suite rows 797 s): identity layer, fresh identity starts at 0.05 against 0.18 shed, no fresh identity-round in
+ * standing, 3.2 bad services in standing against 4.7 without whitewashing, FPR with newcomers 0.6%. Every case
+ * passes, so this file is a regular test (a committed row that misses a goal fails `npm test`).
  * The cases are generated per committed row, so they stay in this one file.
  */
 import { expect } from "chai";
