@@ -338,14 +338,14 @@ describe("services/avatars: the IdP as a service, in-process", function () {
   });
 
   /** A request envelope in a session of the caller's choice (the session travels in clear). */
-  const rawRequest = (route: number, body: Uint8Array, session: Uint8Array) =>
+  const rawRequest = (route: number, body: Uint8Array, session: Uint8Array, requestId = freshId()) =>
     sealEnvelope(
       {
         kind: Kind.Request,
         route,
         audience: audienceOf(s.dep.chainId, String(s.dep.registry.target), "idp"),
         session,
-        requestId: freshId(),
+        requestId,
         issuedAt: Date.now(),
         inReplyTo: new Uint8Array(32),
         body,
@@ -478,19 +478,7 @@ describe("services/avatars: the IdP as a service, in-process", function () {
       keccak256(toBytes("VID:s24")),
       c.time,
     );
-    const env = sealEnvelope(
-      {
-        kind: Kind.Request,
-        route: Route.IdpLogin,
-        audience: audienceOf(s.dep.chainId, String(s.dep.registry.target), "idp"),
-        session,
-        requestId: rid,
-        issuedAt: Date.now(),
-        inReplyTo: new Uint8Array(32),
-        body: encodeLoginResponse(r),
-      },
-      { scheme: Scheme.None },
-    );
+    const env = rawRequest(Route.IdpLogin, encodeLoginResponse(r), session, rid);
     const bobLogins = async () => (await s.dep.registry.queryFilter(s.dep.registry.filters.AvatarLoggedIn(toHex(avatar(bob, "B"))))).length;
     const n = await bobLogins();
     expect(await reason(postEnvelope(url, "/v1/login", env, once))).to.match(/REQUEST_ID_REUSED/);
@@ -668,19 +656,7 @@ describe("services/avatars: the IdP as a service, in-process", function () {
     const session = freshId();
     const c = await challengeIn(session, ChallengePurpose.delegation);
     const r = buildDelegationResponse({ idp: info }, bob, eye.bob.capture(), bot, c.challenge, { avatarId: avatar(bob, "B") }, c.time);
-    const env = sealEnvelope(
-      {
-        kind: Kind.Request,
-        route: Route.IdpDelegate,
-        audience: audienceOf(s.dep.chainId, String(s.dep.registry.target), "idp"),
-        session,
-        requestId: rid,
-        issuedAt: Date.now(),
-        inReplyTo: new Uint8Array(32),
-        body: encodeDelegationResponse(r),
-      },
-      { scheme: Scheme.None },
-    );
+    const env = rawRequest(Route.IdpDelegate, encodeDelegationResponse(r), session, rid);
     const bobs = async () => (await s.dep.registry.queryFilter(s.dep.registry.filters.AvatarDelegated(toHex(avatar(bob, "B"))))).length;
     const n = await bobs();
     expect(await reason(postEnvelope(url, "/v1/delegate", env, once))).to.match(/REQUEST_ID_REUSED/);
