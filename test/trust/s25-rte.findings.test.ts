@@ -76,6 +76,7 @@ describe("s25-rte findings (outside red team: trust evidence, detector and oracl
 
     it("D1 (M): after a reclaim, as many new ratings as left the era are never examined (eve's bad-mouthing escapes every run)", async () => {
       const { f, svc, first } = await world();
+      expect((await f.trust.entity(id("eve"))).flags, "setup: the first run did not flag eve").to.equal(0n);
       const run = await svc.detect(); // what /v1/detect and the interval timer call
       // control: the detectors over the same chain find eve (the world has a detection to make)
       const fresh = await runDetectors(new TrustLedger(f.trust.connect(f.detector)), new FileContentStore(tmpDir("d1c")), { flag: false });
@@ -84,7 +85,6 @@ describe("s25-rte findings (outside red team: trust evidence, detector and oracl
         fresh.detections.map((d) => d.entity),
         "control: a run now detects eve",
       ).to.include(id("eve"));
-      expect((await f.trust.entity(id("eve"))).flags, "setup: the first run did not flag eve").to.equal(0n);
       // the finding
       expect(run.block, "the chain moved (a reclaim and three new ratings): the detector must run again").to.be.greaterThan(first.block);
       expect((await f.trust.entity(id("eve"))).flags, "eve's bad-mouthing must be flagged").to.not.equal(0n);
