@@ -20,6 +20,49 @@ import { FileContentStore } from "../../offchain/storage/content-store";
 import { runDetectors } from "../../offchain/trust/pipeline";
 import { DetectorService } from "../../offchain/services/trust/detector-service";
 import { TrustManager__factory } from "../../typechain-types";
+import {
+  EVIDENCE_TAG,
+  type EvidenceTerms,
+  type RatingEvidence,
+  evidenceBlock,
+  evidenceFactors,
+  evidenceMessage,
+} from "../../offchain/trust/evidence";
+import { verifyRating } from "../../offchain/trust/rater";
+import { withReceipts } from "../helpers/receipts";
+
+const TERMS: EvidenceTerms = { latencyBoundMs: 200, terms: [{ id: "uptime", weight: 1 }] };
+const req = (k: number) => ethers.keccak256(ethers.toUtf8Bytes(`s25-rte request ${k}`));
+
+/** alice and bob registered plainly (bob unverified), with their controllers. */
+async function pairWorld() {
+  const f = await deployTrustFixture();
+  const ctl = { alice: f.others[4], bob: f.others[5] };
+  await f.trust.connect(ctl.alice).register(id("alice"), Kind.Avatar);
+  await f.trust.connect(ctl.bob).register(id("bob"), Kind.Avatar);
+  return { ...f, ctl };
+}
+
+/** A record set signed by `rater`, with the fields given (the rest as buildEvidence makes them). */
+async function signedSet(
+  f: Awaited<ReturnType<typeof pairWorld>>,
+  rater: Signer,
+  fields: Pick<RatingEvidence, "records" | "identity" | "identityBlock"> & Partial<RatingEvidence>,
+): Promise<RatingEvidence> {
+  const unsigned = {
+    type: EVIDENCE_TAG,
+    chainId: Number((await ethers.provider.getNetwork()).chainId),
+    trustManager: (await f.trust.getAddress()).toLowerCase(),
+    from: id("alice"),
+    to: id("bob"),
+    nonce: 0,
+    after: 0,
+    agreement: TERMS,
+    rater: (await rater.getAddress()).toLowerCase(),
+    ...fields,
+  } as Omit<RatingEvidence, "signature">;
+  return { ...unsigned, signature: await rater.signMessage(evidenceMessage(unsigned)) } as RatingEvidence;
+}
 
 const tmpDir = (p: string) => fs.mkdtempSync(path.join(os.tmpdir(), `s25-rte-${p}-`));
 
@@ -88,6 +131,46 @@ describe("s25-rte findings (outside red team: trust evidence, detector and oracl
       // the finding
       expect(run.block, "the chain moved (a reclaim and three new ratings): the detector must run again").to.be.greaterThan(first.block);
       expect((await f.trust.entity(id("eve"))).flags, "eve's bad-mouthing must be flagged").to.not.equal(0n);
+    });
+  });
+
+  describe("# E1: the identity lane may be read at a block before every record", () => {
+    it("E1 (L/M): a rater names a block before the provider was verified, rates all-after-verification service with identity 0, and verification accepts it", async () => {
+      const f = await pairWorld();
+      const store = new FileContentStore(tmpDir("e1"));
+      const before = await ethers.provider.getBlockNumber(); // bob unverified here
+      expect(await f.trust.isIdentityVerified(id("bob"), { blockTag: before })).to.equal(false);
+      await f.trust.setIdentityVerified(id("bob"), true); // bob verified from the next block on
+      const verifiedAt = await time.latest();
+      await time.increase(60);
+      // three kept, fast services, every one after bob's verification, receipted by bob's controller
+      const records = await withReceipts(
+        f.ctl.bob,
+        { trustManager: await f.trust.getAddress(), from: id("alice"), to: id("bob"), terms: TERMS },
+        [0, 1, 2].map((k) => ({ seq: k, request: req(k), at: verifiedAt + 10 + k, outcome: "success" as const, latencyMs: 10, kept: [true] })),
+      );
+      // alice names the block before the verification (well inside MAX_IDENTITY_LAG of the rating)
+      const set = await signedSet(f, f.ctl.alice, { records, identity: 0, identityBlock: before });
+      const scores = evidenceFactors(records, TERMS, false);
+      const cid = await store.putJson(set);
+      expect(cid).to.equal(evidenceBlock(set).cid);
+      await new TrustLedger(f.trust.connect(f.ctl.alice)).rate(
+        id("alice"),
+        id("bob"),
+        scores.packed,
+        Uint8Array.from(Buffer.from(evidenceBlock(set).digest.slice(2), "hex")),
+      );
+      // control: bob was verified at every record's time and at the rating; the honest lane is 1
+      expect(await f.trust.isIdentityVerified(id("bob"))).to.equal(true);
+      expect(evidenceFactors(records, TERMS, true).bps[5]).to.equal(10_000);
+      expect(scores.bps[5]).to.equal(0);
+      // the finding: every verifier (verifyRating, the detectors' ledger) accepts identity 0
+      const verdict = await verifyRating(f.trust, store, id("alice"), id("bob")).then(
+        (v) => `accepted with identity lane ${v.scores.bps[5]}`,
+        (e: Error) => e.message,
+      );
+      expect(verdict, "a set whose identity block precedes its records must be refused").to.not.match(/^accepted/);
+      expect(verdict).to.match(/identity/);
     });
   });
 });
