@@ -28,7 +28,8 @@ import {
   evidenceFactors,
   evidenceMessage,
 } from "../../offchain/trust/evidence";
-import { verifyRating } from "../../offchain/trust/rater";
+import { InteractionLog, rateWithEvidence, verifyRating } from "../../offchain/trust/rater";
+import { Keystore } from "../../offchain/storage/keystore";
 import { withReceipts } from "../helpers/receipts";
 
 const TERMS: EvidenceTerms = { latencyBoundMs: 200, terms: [{ id: "uptime", weight: 1 }] };
@@ -171,6 +172,52 @@ describe("s25-rte findings (outside red team: trust evidence, detector and oracl
       );
       expect(verdict, "a set whose identity block precedes its records must be refused").to.not.match(/^accepted/);
       expect(verdict).to.match(/identity/);
+    });
+  });
+
+  describe("# L1: the rater's interaction log is not per era", () => {
+    it("L1 (M): after the provider's id is reclaimed, the consumer's log keeps the squatter-era records: every rating from the log is refused, and new terms cannot be logged", async () => {
+      const f = await deployTrustFixture();
+      const { login, account, attest, fox } = await avatarOwner(f, "s25-rte-l1");
+      const aliceCtl = f.others[4];
+      await f.trust.connect(aliceCtl).register(id("alice"), Kind.Avatar);
+      const squatter = await account();
+      await f.trust.connect(squatter).register(fox, Kind.Avatar); // before its owner logs it in
+      const log = new InteractionLog(new Keystore(tmpDir("l1-ks"), "s25-rte-l1-passphrase"));
+      const store = new FileContentStore(tmpDir("l1-ipfs"));
+      const ledger = new TrustLedger(f.trust.connect(aliceCtl));
+      const obs = (k: number, at: number) => ({ request: `l1 request ${k}`, at, outcome: "success" as const, latencyMs: 10, kept: [true] });
+      // alice uses fox while the squatter holds it: two interactions, receipted by the squatter
+      for (const k of [0, 1]) await log.record(f.trust, squatter, id("alice"), fox, TERMS, obs(k, (await time.latest()) + 1));
+      // fox's owner takes it back (a reclaim: a new era, the pair starts afresh)
+      const owner = await account();
+      await login(fox);
+      const at = await attest(fox, owner);
+      await f.trust.connect(owner).registerAttested(fox, Kind.Avatar, at.deadline, at.a);
+      await time.increase(30);
+      // the owner serves alice, under the same terms: logged after the squatter's records
+      for (const k of [2, 3]) await log.record(f.trust, owner, id("alice"), fox, TERMS, obs(k, (await time.latest()) + 1));
+      // what trust:rate does: drop what the chain says is spent, rate the rest
+      const rateFromLog = async () => {
+        log.prune(id("alice"), fox, Number((await f.trust.pairOf(id("alice"), fox)).updatedAt)); // SPENT
+        const pending = log.get(id("alice"), fox)!;
+        return rateWithEvidence(ledger, store, id("alice"), fox, pending.agreement, pending.records).then(
+          () => "rated",
+          (e: Error) => e.message,
+        );
+      };
+      const first = await rateFromLog(); // refused now, and so is every retry (nothing on the chain moves the prune)
+      // and the owner's new terms cannot even be logged while the stale records are pending
+      const newTerms: EvidenceTerms = { latencyBoundMs: 100, terms: [{ id: "uptime", weight: 2 }] };
+      log.prune(id("alice"), fox, Number((await f.trust.pairOf(id("alice"), fox)).updatedAt)); // as trust:interact does first
+      const logged = await log.record(f.trust, owner, id("alice"), fox, newTerms, obs(4, (await time.latest()) + 1)).then(
+        () => "logged",
+        (e: Error) => e.message,
+      );
+      expect({ first, logged }, "alice, honest, must be able to rate the owner's service from her log").to.deep.equal({
+        first: "rated",
+        logged: "logged",
+      });
     });
   });
 });
