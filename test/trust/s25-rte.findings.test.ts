@@ -16,7 +16,8 @@ import { deployTrustFixture, id, Kind } from "../fixtures/trust";
 import { avatarOwner } from "../helpers/avatar-owner";
 import * as F from "../../offchain/trust/fixed";
 import { TrustLedger } from "../../offchain/trust/ledger";
-import { FileContentStore } from "../../offchain/storage/content-store";
+import { FileContentStore, KuboContentStore, cidOf } from "../../offchain/storage/content-store";
+import { CID } from "multiformats/cid";
 import { runDetectors } from "../../offchain/trust/pipeline";
 import { DetectorService } from "../../offchain/services/trust/detector-service";
 import { TrustManager__factory } from "../../typechain-types";
@@ -217,6 +218,66 @@ describe("s25-rte findings (outside red team: trust evidence, detector and oracl
       expect({ first, logged }, "alice, honest, must be able to rate the owner's service from her log").to.deep.equal({
         first: "rated",
         logged: "logged",
+      });
+    });
+  });
+
+  describe("# K1: the kubo store never fetches a block from the IPFS network", () => {
+    /**
+     * Two kubo daemons, peered (docs/deploy.md: "a kubo node of one cluster ..., the nodes peered or
+     * in an ipfs-cluster"), modelled by their RPC semantics: `block/stat` with `offline: true` looks
+     * in the local blockstore only (kubo: "block was not found locally (offline)"); `block/get`
+     * without `offline` fetches a block a peer has (bitswap).
+     */
+    function peeredKubo(): { a: KuboContentStore; b: KuboContentStore } {
+      const local = [new Map<string, Uint8Array>(), new Map<string, Uint8Array>()];
+      const client = (me: number) => ({
+        block: {
+          put: async (bytes: Uint8Array, o: Record<string, unknown>) => {
+            const c = await cidOf(bytes, o.format as "dag-json" | "raw");
+            local[me].set(c.toString(), bytes);
+            return c;
+          },
+          stat: async (c: CID, o: Record<string, unknown> = {}) => {
+            const k = c.toString();
+            if (local[me].has(k) || (!o.offline && local.some((m) => m.has(k)))) return { cid: c };
+            throw new Error("block was not found locally (offline): ipld: could not find " + k);
+          },
+          get: async (c: CID, o: Record<string, unknown> = {}) => {
+            const k = c.toString();
+            const hit = local[me].get(k) ?? (o.offline ? undefined : local.map((m) => m.get(k)).find((x) => x !== undefined));
+            if (hit === undefined) throw new Error("block was not found locally (offline)");
+            return hit;
+          },
+        },
+        pin: { add: async (c: CID) => c },
+      });
+      const mk = (me: number) => {
+        const s = new KuboContentStore("http://127.0.0.1:5001");
+        (s as unknown as { client: unknown }).client = client(me);
+        return s;
+      };
+      return { a: mk(0), b: mk(1) };
+    }
+
+    it("control: the daemon that stored a record set reads it back", async () => {
+      const { a } = peeredKubo();
+      const cid = await a.putJson({ type: "metatrust/rating-evidence/v1", n: 1 });
+      expect(await a.getJson(cid)).to.deep.equal({ type: "metatrust/rating-evidence/v1", n: 1 });
+    });
+
+    it("K1 (M): a verifier or detector on another peered kubo node cannot fetch a rater's record set (`has` is offline-only and `get` refuses what `has` does not see)", async () => {
+      const { a, b } = peeredKubo();
+      const cid = await a.putJson({ type: "metatrust/rating-evidence/v1", n: 1 }); // the rater's node
+      const got = await b.getJson(cid).then(
+        (v) => v,
+        (e: Error) => `${e.constructor.name}: ${e.message}`,
+      );
+      // verifyRating and TrustLedger.ratings ask `has` first: "its evidence ... is not on IPFS", and
+      // the detectors then count every remote rater's evidenced rating as unevidenced (capped)
+      expect(got, "a block the IPFS network serves must be fetched (verified against its CID)").to.deep.equal({
+        type: "metatrust/rating-evidence/v1",
+        n: 1,
       });
     });
   });
