@@ -30,6 +30,7 @@ import {
   evidenceMessage,
 } from "../../offchain/trust/evidence";
 import { InteractionLog, rateWithEvidence, verifyRating } from "../../offchain/trust/rater";
+import { EvidenceError } from "../../offchain/trust/evidence";
 import { Keystore } from "../../offchain/storage/keystore";
 import { withReceipts } from "../helpers/receipts";
 
@@ -279,6 +280,44 @@ describe("s25-rte findings (outside red team: trust evidence, detector and oracl
         type: "metatrust/rating-evidence/v1",
         n: 1,
       });
+    });
+  });
+
+  describe("# E2: a record set naming a block before the TrustManager existed", () => {
+    it("E2 (L): verifyRating throws the node's decode error instead of a one-line refusal, and the detectors never cache the verdict (re-read on every run)", async () => {
+      const f = await pairWorld();
+      const store = new FileContentStore(tmpDir("e2"));
+      const code1 = await ethers.provider.getCode(await f.trust.getAddress(), 1);
+      expect(code1, "setup: no TrustManager at block 1").to.equal("0x");
+      await time.increase(60);
+      const t0 = await time.latest();
+      const records = await withReceipts(
+        f.ctl.bob,
+        { trustManager: await f.trust.getAddress(), from: id("alice"), to: id("bob"), terms: TERMS },
+        [0, 1].map((k) => ({ seq: k, request: req(k), at: t0 - 5 + k, outcome: "failure" as const, latencyMs: 10, kept: [false] })),
+      );
+      const set = await signedSet(f, f.ctl.alice, { records, identity: 0, identityBlock: 1 });
+      await store.putJson(set);
+      await new TrustLedger(f.trust.connect(f.ctl.alice)).rate(
+        id("alice"),
+        id("bob"),
+        evidenceFactors(records, TERMS, false).packed,
+        Uint8Array.from(Buffer.from(evidenceBlock(set).digest.slice(2), "hex")),
+      );
+      const err = await verifyRating(f.trust, store, id("alice"), id("bob")).then(
+        () => undefined,
+        (e: Error) => e,
+      );
+      expect(err, "the set must be refused").to.not.equal(undefined);
+      // the detectors' view: the verdict is a fact about the set and the chain, so it must be final (cached)
+      const refused: { reason: string }[] = [];
+      const ledger = new TrustLedger(f.trust.connect(f.detector));
+      await ledger.ratings(0, { store, refused });
+      const cached = (ledger as unknown as { verdicts: Map<string, unknown> }).verdicts.size;
+      expect(
+        { type: err?.constructor.name, oneLine: !String(err?.message).includes("\n"), names: /identity/.test(String(err?.message)), cached },
+        `verifyRating said: ${String(err?.message).slice(0, 160)}`,
+      ).to.deep.equal({ type: EvidenceError.name, oneLine: true, names: true, cached: 1 });
     });
   });
 });
