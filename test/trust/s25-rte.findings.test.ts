@@ -15,7 +15,7 @@ import { Wallet, type Signer } from "ethers";
 import { deployTrustFixture, id, Kind } from "../fixtures/trust";
 import { avatarOwner } from "../helpers/avatar-owner";
 import * as F from "../../offchain/trust/fixed";
-import { TrustLedger } from "../../offchain/trust/ledger";
+import { TrustLedger, type RefusedEvidence } from "../../offchain/trust/ledger";
 import { FileContentStore, KuboContentStore, cidOf } from "../../offchain/storage/content-store";
 import { CID } from "multiformats/cid";
 import { runDetectors } from "../../offchain/trust/pipeline";
@@ -150,7 +150,14 @@ describe("s25-rte findings (outside red team: trust evidence, detector and oracl
       const records = await withReceipts(
         f.ctl.bob,
         { trustManager: await f.trust.getAddress(), from: id("alice"), to: id("bob"), terms: TERMS },
-        [0, 1, 2].map((k) => ({ seq: k, request: req(k), at: verifiedAt + 10 + k, outcome: "success" as const, latencyMs: 10, kept: [true] })),
+        [0, 1, 2].map((k) => ({
+          seq: k,
+          request: req(k),
+          at: verifiedAt + 10 + k,
+          outcome: "success" as const,
+          latencyMs: 10,
+          kept: [true],
+        })),
       );
       // alice names the block before the verification (well inside MAX_IDENTITY_LAG of the rating)
       const set = await signedSet(f, f.ctl.alice, { records, identity: 0, identityBlock: before });
@@ -310,12 +317,17 @@ describe("s25-rte findings (outside red team: trust evidence, detector and oracl
       );
       expect(err, "the set must be refused").to.not.equal(undefined);
       // the detectors' view: the verdict is a fact about the set and the chain, so it must be final (cached)
-      const refused: { reason: string }[] = [];
+      const refused: RefusedEvidence[] = [];
       const ledger = new TrustLedger(f.trust.connect(f.detector));
       await ledger.ratings(0, { store, refused });
       const cached = (ledger as unknown as { verdicts: Map<string, unknown> }).verdicts.size;
       expect(
-        { type: err?.constructor.name, oneLine: !String(err?.message).includes("\n"), names: /identity/.test(String(err?.message)), cached },
+        {
+          type: err?.constructor.name,
+          oneLine: !String(err?.message).includes("\n"),
+          names: /identity/.test(String(err?.message)),
+          cached,
+        },
         `verifyRating said: ${String(err?.message).slice(0, 160)}`,
       ).to.deep.equal({ type: EvidenceError.name, oneLine: true, names: true, cached: 1 });
     });
