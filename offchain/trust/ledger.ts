@@ -735,6 +735,38 @@ export class TrustLedger {
     return out;
   }
 
+  /**
+   * Where the detectors' input last moved (s25-rte D1): the (block, log index) of the latest event
+   * that changes what they read (a rating or its evidence, a registration, attestation or reclaim,
+   * an identity verification, a flag cleared), as "block:index:blockHash", or "none". Monotonic as
+   * the chain grows (a count of ratings is not: a reclaim drops an era's ratings, and as many new
+   * ones leave the count as it was); a reorg changes the hash. The detector's own flags and flag
+   * runs are left out (they do not change what it would detect).
+   * @param toBlock - the last block read (default: latest)
+   */
+  async lastInputChange(toBlock?: number): Promise<string> {
+    const names = [
+      "TrustStored",
+      "EvidenceAttached",
+      "EntityRegistered",
+      "EntityAttested",
+      "EntityReclaimed",
+      "IdentityVerificationSet",
+      "EntityUnflagged",
+    ] as const;
+    const topics = names.map((n) => this.tm.interface.getEvent(n)!.topicHash);
+    const logs = await this.tm.runner!.provider!.getLogs({
+      address: await this.tm.getAddress(),
+      topics: [topics],
+      fromBlock: 0,
+      toBlock: toBlock ?? "latest",
+    });
+    let last: { blockNumber: number; index: number; blockHash: string } | undefined;
+    for (const l of logs)
+      if (!last || l.blockNumber > last.blockNumber || (l.blockNumber === last.blockNumber && l.index > last.index)) last = l;
+    return last ? `${last.blockNumber}:${last.index}:${last.blockHash}` : "none";
+  }
+
   /** The chain id, the contract's address and the model, for checking record sets. */
   private async chainContext(): Promise<{ chainId: number; address: string; model: TrustModel }> {
     const [net, address, model] = await Promise.all([this.tm.runner!.provider!.getNetwork(), this.tm.getAddress(), this.getModel()]);
