@@ -17,7 +17,7 @@ import { InvalidParameterError, MetatrustError } from "../errors";
 import type { ContentStore } from "../storage/content-store";
 import { encodeJson, cidOf } from "../storage/content-store";
 import { TrustModel, PairState, ratedTrust, fromWad, optimizedTrust } from "./fixed";
-import { type RatingContext, type RatingEvidence, cidOfEvidenceDigest, verifyEvidence } from "./evidence";
+import { EvidenceError, type RatingContext, type RatingEvidence, cidOfEvidenceDigest, verifyEvidence } from "./evidence";
 import { ratingContextOf } from "./rater";
 import type { RatingEvent } from "./detectors";
 
@@ -816,7 +816,9 @@ export class TrustLedger {
         label: r.label,
       });
     } catch (x) {
-      return { reason: (x as Error).message, final: false }; // a node error, not a verdict
+      // a refusal of the set against the chain is a verdict (s25-rte E2: an identity block before
+      // the TrustManager existed); anything else is a node error, retried
+      return { reason: (x as Error).message, final: x instanceof EvidenceError };
     }
     try {
       const scores = verifyEvidence(doc, ctx);

@@ -80,12 +80,26 @@ export async function ratingContextOf(
 ): Promise<RatingContext> {
   const ib = (doc as { identityBlock?: unknown } | null)?.identityBlock;
   const idBlock = typeof ib === "number" && Number.isSafeInteger(ib) && ib >= 0 && ib < r.ratingBlock ? ib : r.block;
+  // A block before the TrustManager existed has no registry to read (the node's call fails to
+  // decode): a one-line refusal naming the block, and a verdict, final (s25-rte E2). Other call
+  // failures are the node's and propagate (retried).
+  const identityAt = async (): Promise<boolean> => {
+    try {
+      return await tm.isIdentityVerified(r.to, { blockTag: idBlock });
+    } catch (x) {
+      if ((await tm.runner!.provider!.getCode(await tm.getAddress(), idBlock)) === "0x")
+        throw new EvidenceError(
+          `verifyEvidence: rating #${r.nonce}: the identity was read at block ${idBlock}, before the TrustManager existed`,
+        );
+      throw x;
+    }
+  };
   const [fromEntity, toEntity, registered, raterRegistered, verified, idBlockInfo] = await Promise.all([
     tm.entity(r.from, { blockTag: r.block }),
     tm.entity(r.to, { blockTag: r.block }),
     tm.queryFilter(tm.filters.EntityRegistered(r.to), 0, r.block),
     tm.queryFilter(tm.filters.EntityRegistered(r.from), 0, r.block),
-    tm.isIdentityVerified(r.to, { blockTag: idBlock }),
+    identityAt(),
     tm.runner!.provider!.getBlock(idBlock),
   ]);
   const times = new Map<number, number>();
