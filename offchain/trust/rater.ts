@@ -8,6 +8,7 @@ import { type Signer, getAddress, verifyMessage } from "ethers";
 import type { TrustManager } from "../../typechain-types";
 import type { ContentStore } from "../storage/content-store";
 import type { Keystore } from "../storage/keystore";
+import { ContentNotFoundError } from "../storage/errors";
 import { toHex } from "../crypto/bytes";
 import { keccak256 } from "../crypto/hash";
 import { optimizedTrust, type PairState } from "./fixed";
@@ -411,8 +412,15 @@ export async function verifyRating(
     .find((l) => l?.name === "EvidenceAttached" && l.args.from === ev.args.from && l.args.to === ev.args.to);
   if (!attached) throw new EvidenceError(`verifyRating: rating ${who} has no evidence attached (a typed score: unverifiable)`);
   const cid = cidOfEvidenceDigest(attached.args.evidence);
-  if (!(await store.has(cid))) throw new EvidenceError(`verifyRating: rating ${who}: its evidence ${cid} is not on IPFS`);
-  const doc = await store.getJson<RatingEvidence>(cid); // re-hashed against the CID
+  // fetched through the store (kubo: its daemon's repo, else the IPFS network), not gated on `has`,
+  // which sees the local repo only (s25-rte K1); re-hashed against the CID
+  let doc: RatingEvidence;
+  try {
+    doc = await store.getJson<RatingEvidence>(cid);
+  } catch (e) {
+    if (e instanceof ContentNotFoundError) throw new EvidenceError(`verifyRating: rating ${who}: its evidence ${cid} is not on IPFS`);
+    throw e;
+  }
   const [tx, block, prevBlock, m, net] = await Promise.all([
     ev.getTransaction(),
     ev.getBlock(),
