@@ -1,9 +1,9 @@
 /**
- * s25-rte: outside red team of the trust evidence and the detector/oracle services (paper 4).
- * Each `it` below is a finding: it FAILS on the code as it stands and passes once the finding is
- * fixed (the secure behaviour is what it asserts). Controls (named "control:") pass now and show
- * the harness can tell the two apart. Run alone:
- *   nice -n 19 npx hardhat test test/trust/s25-rte.findings.test.ts
+ * s25-rte: outside red team of the trust evidence and the detector/oracle services (paper 4), and
+ * the guards of its five findings (fixed in s25-fxe; docs/specs/trust.md §8.1, §8.5, §8.6). Each
+ * finding's `it` failed on the code as it stood and passes with its fix; each was run with its fix
+ * reverted and fails then. Controls (named "control:") pass either way.
+ *   nice -n 19 npx hardhat test test/trust/s25-rte.test.ts
  */
 import { expect } from "chai";
 import fs from "fs";
@@ -67,9 +67,46 @@ async function signedSet(
   return { ...unsigned, signature: await rater.signMessage(evidenceMessage(unsigned)) } as RatingEvidence;
 }
 
+/**
+ * Two kubo daemons, peered (docs/deploy.md: "a kubo node of one cluster ..., the nodes peered or
+ * in an ipfs-cluster"), modelled by their RPC semantics: `block/stat` with `offline: true` looks
+ * in the local blockstore only (kubo: "block was not found locally (offline)"); `block/get`
+ * without `offline` fetches a block a peer has (bitswap).
+ */
+function peeredKubo(): { a: KuboContentStore; b: KuboContentStore } {
+  const local = [new Map<string, Uint8Array>(), new Map<string, Uint8Array>()];
+  const client = (me: number) => ({
+    block: {
+      put: async (bytes: Uint8Array, o: Record<string, unknown>) => {
+        const c = await cidOf(bytes, o.format as "dag-json" | "raw");
+        local[me].set(c.toString(), bytes);
+        return c;
+      },
+      stat: async (c: CID, o: Record<string, unknown> = {}) => {
+        const k = c.toString();
+        if (local[me].has(k) || (!o.offline && local.some((m) => m.has(k)))) return { cid: c };
+        throw new Error("block was not found locally (offline): ipld: could not find " + k);
+      },
+      get: async (c: CID, o: Record<string, unknown> = {}) => {
+        const k = c.toString();
+        const hit = local[me].get(k) ?? (o.offline ? undefined : local.map((m) => m.get(k)).find((x) => x !== undefined));
+        if (hit === undefined) throw new Error("block was not found locally (offline)");
+        return hit;
+      },
+    },
+    pin: { add: async (c: CID) => c },
+  });
+  const mk = (me: number) => {
+    const s = new KuboContentStore("http://127.0.0.1:5001");
+    (s as unknown as { client: unknown }).client = client(me);
+    return s;
+  };
+  return { a: mk(0), b: mk(1) };
+}
+
 const tmpDir = (p: string) => fs.mkdtempSync(path.join(os.tmpdir(), `s25-rte-${p}-`));
 
-describe("s25-rte findings (outside red team: trust evidence, detector and oracle services)", function () {
+describe("s25-rte (outside red team: trust evidence, detector and oracle services), fixed", function () {
   this.timeout(600_000);
 
   describe("# D1: the detector service decides 'nothing new' by the number of ratings", () => {
@@ -204,12 +241,14 @@ describe("s25-rte findings (outside red team: trust evidence, detector and oracl
       const at = await attest(fox, owner);
       await f.trust.connect(owner).registerAttested(fox, Kind.Avatar, at.deadline, at.a);
       await time.increase(30);
-      // the owner serves alice, under the same terms: logged after the squatter's records
+      // the owner serves alice, under the same terms: logged after the squatter's records (as
+      // trust:interact does: the log settled with the chain first)
+      const notices: string[] = [];
+      await log.settle(f.trust, id("alice"), fox, (l) => notices.push(l));
       for (const k of [2, 3]) await log.record(f.trust, owner, id("alice"), fox, TERMS, obs(k, (await time.latest()) + 1));
       // what trust:rate does: drop what the chain says is spent, rate the rest
       const rateFromLog = async () => {
-        log.prune(id("alice"), fox, Number((await f.trust.pairOf(id("alice"), fox)).updatedAt)); // SPENT
-        const pending = log.get(id("alice"), fox)!;
+        const pending = (await log.settle(f.trust, id("alice"), fox, (l) => notices.push(l)))!; // spent dropped, past eras set aside
         return rateWithEvidence(ledger, store, id("alice"), fox, pending.agreement, pending.records).then(
           () => "rated",
           (e: Error) => e.message,
@@ -218,7 +257,7 @@ describe("s25-rte findings (outside red team: trust evidence, detector and oracl
       const first = await rateFromLog(); // refused now, and so is every retry (nothing on the chain moves the prune)
       // and the owner's new terms cannot even be logged while the stale records are pending
       const newTerms: EvidenceTerms = { latencyBoundMs: 100, terms: [{ id: "uptime", weight: 2 }] };
-      log.prune(id("alice"), fox, Number((await f.trust.pairOf(id("alice"), fox)).updatedAt)); // as trust:interact does first
+      await log.settle(f.trust, id("alice"), fox); // as trust:interact does first
       const logged = await log.record(f.trust, owner, id("alice"), fox, newTerms, obs(4, (await time.latest()) + 1)).then(
         () => "logged",
         (e: Error) => e.message,
@@ -227,47 +266,18 @@ describe("s25-rte findings (outside red team: trust evidence, detector and oracl
         first: "rated",
         logged: "logged",
       });
+      // the squatter-era records were set aside with one notice, and kept for audit (never rated)
+      expect(notices).to.have.length(1);
+      expect(notices[0]).to.match(/2 logged record\(s\) are of an earlier era/);
+      expect(log.get(id("alice"), fox)!.past?.flatMap((p) => p.records.map((r) => r.seq))).to.deep.equal([0, 1]);
+      // a retry (the reply lost) changes nothing: the same pending log, no second notice
+      const again = await log.settle(f.trust, id("alice"), fox, (l) => notices.push(l));
+      expect(again!.records.map((r) => r.seq)).to.deep.equal([4]);
+      expect(notices).to.have.length(1);
     });
   });
 
   describe("# K1: the kubo store never fetches a block from the IPFS network", () => {
-    /**
-     * Two kubo daemons, peered (docs/deploy.md: "a kubo node of one cluster ..., the nodes peered or
-     * in an ipfs-cluster"), modelled by their RPC semantics: `block/stat` with `offline: true` looks
-     * in the local blockstore only (kubo: "block was not found locally (offline)"); `block/get`
-     * without `offline` fetches a block a peer has (bitswap).
-     */
-    function peeredKubo(): { a: KuboContentStore; b: KuboContentStore } {
-      const local = [new Map<string, Uint8Array>(), new Map<string, Uint8Array>()];
-      const client = (me: number) => ({
-        block: {
-          put: async (bytes: Uint8Array, o: Record<string, unknown>) => {
-            const c = await cidOf(bytes, o.format as "dag-json" | "raw");
-            local[me].set(c.toString(), bytes);
-            return c;
-          },
-          stat: async (c: CID, o: Record<string, unknown> = {}) => {
-            const k = c.toString();
-            if (local[me].has(k) || (!o.offline && local.some((m) => m.has(k)))) return { cid: c };
-            throw new Error("block was not found locally (offline): ipld: could not find " + k);
-          },
-          get: async (c: CID, o: Record<string, unknown> = {}) => {
-            const k = c.toString();
-            const hit = local[me].get(k) ?? (o.offline ? undefined : local.map((m) => m.get(k)).find((x) => x !== undefined));
-            if (hit === undefined) throw new Error("block was not found locally (offline)");
-            return hit;
-          },
-        },
-        pin: { add: async (c: CID) => c },
-      });
-      const mk = (me: number) => {
-        const s = new KuboContentStore("http://127.0.0.1:5001");
-        (s as unknown as { client: unknown }).client = client(me);
-        return s;
-      };
-      return { a: mk(0), b: mk(1) };
-    }
-
     it("control: the daemon that stored a record set reads it back", async () => {
       const { a } = peeredKubo();
       const cid = await a.putJson({ type: "metatrust/rating-evidence/v1", n: 1 });
@@ -287,6 +297,63 @@ describe("s25-rte findings (outside red team: trust evidence, detector and oracl
         type: "metatrust/rating-evidence/v1",
         n: 1,
       });
+    });
+  });
+
+  describe("# K1 (fix): every evidence reader fetches through the daemon, and an unfetchable set has a budget", () => {
+    /** alice rates bob with evidence stored through `store` (her node). */
+    async function ratedWithEvidence(store: KuboContentStore | FileContentStore) {
+      const f = await pairWorld();
+      const t0 = await time.latest();
+      const records = await withReceipts(
+        f.ctl.bob,
+        { trustManager: await f.trust.getAddress(), from: id("alice"), to: id("bob"), terms: TERMS },
+        [0, 1].map((k) => ({ seq: k, request: req(k), at: t0 - 5 + k, outcome: "success" as const, latencyMs: 10, kept: [true] })),
+      );
+      await rateWithEvidence(new TrustLedger(f.trust.connect(f.ctl.alice)), store, id("alice"), id("bob"), TERMS, records);
+      return f;
+    }
+
+    it("K1: verifyRating and the detectors' ledger on another peered node fetch the rater's record set and verify it", async () => {
+      const { a, b } = peeredKubo();
+      const f = await ratedWithEvidence(a);
+      const v = await verifyRating(f.trust, b, id("alice"), id("bob")).then(
+        (x) => `verified ${x.scores.bps[0]}`,
+        (e: Error) => e.message,
+      );
+      expect(v, "verifyRating on the other node").to.equal("verified 10000");
+      const refused: RefusedEvidence[] = [];
+      const rs = await new TrustLedger(f.trust.connect(f.detector)).ratings(0, { store: b, refused });
+      expect(refused, "the detectors' ledger on the other node").to.deep.equal([]);
+      expect(rs.map((r) => r.evidence)).to.deep.equal([true]);
+    });
+
+    it("K1: a record set nobody serves counts as unevidenced and is not fetched again on the next run (backoff), nor past the run's budget", async () => {
+      const f = await ratedWithEvidence(new FileContentStore(tmpDir("k1-rater")));
+      const empty = new FileContentStore(tmpDir("k1-empty")); // the detector's store never gets the block
+      let gets = 0;
+      const counting = Object.assign(Object.create(empty) as FileContentStore, {
+        get: (cid: string, o?: { timeoutMs?: number }) => {
+          gets++;
+          return empty.get(cid, o);
+        },
+      });
+      const ledger = new TrustLedger(f.trust.connect(f.detector));
+      for (const run of [1, 2]) {
+        const refused: RefusedEvidence[] = [];
+        const rs = await ledger.ratings(0, { store: counting, refused });
+        expect(
+          rs.map((r) => r.evidence),
+          `run ${run}: unevidenced`,
+        ).to.deep.equal([false]);
+        expect(refused.map((r) => r.reason)[0]).to.match(/is not on IPFS/);
+      }
+      expect(gets, "fetched once, then left to its backoff").to.equal(1);
+      // a spent budget: not fetched at all (a fresh ledger, no backoff yet)
+      const refused: RefusedEvidence[] = [];
+      await new TrustLedger(f.trust.connect(f.detector)).ratings(0, { store: counting, refused, fetchBudgetMs: 0 });
+      expect(gets).to.equal(1);
+      expect(refused[0].reason).to.match(/time for unfetchable evidence is spent/);
     });
   });
 
