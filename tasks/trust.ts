@@ -338,8 +338,9 @@ task(
       const log = new InteractionLog(c.keystore);
       const from = c.ledgerMod.entityId(a.from);
       const to = c.ledgerMod.entityId(a.to);
-      // records a mined rating used are dropped here too (the chain says which: E5)
-      log.prune(from, to, Number((await c.tm.pairOf(from, to)).updatedAt));
+      // records a mined rating used are dropped here too (the chain says which: E5), and records of
+      // an earlier era of the pair set aside (s25-rte L1)
+      await log.settle(c.tm, from, to, (line) => console.log(line.replace(from, a.from).replace(to, a.to)));
       const logged = log.get(from, to)?.agreement;
       const agreement = a.bound === undefined && a.terms === undefined && logged ? logged : parseTerms(a.bound ?? 500, a.terms);
       const broken = new Set(
@@ -492,8 +493,9 @@ async function rateAs(
   } else {
     // E5: the records of the pair's latest rating on-chain are spent, whether or not the process
     // that sent it lived to clear them: drop them first (idempotent, derived from the chain).
-    log.prune(from, to, Number((await c.tm.pairOf(from, to)).updatedAt));
-    const pending = log.get(from, to);
+    // and records of an earlier era of the pair (either id reclaimed since) are set aside, kept in
+    // the log, never rated: the chain would refuse them (s25-rte L1)
+    const pending = await log.settle(c.tm, from, to, (line) => console.log(line.replace(from, a.from).replace(to, a.to)));
     if (!pending?.records.length)
       throw new UsageError(
         `trust:rate: no interactions of ${a.from} with ${a.to} logged since its last rating: log them with trust:interact, or give --records`,

@@ -36,17 +36,29 @@ export interface ContentStore {
    */
   putBytes(bytes: Uint8Array, opts?: { pin?: boolean }): Promise<string>;
   /**
-   * Returns a block's bytes, verified against the CID.
-   * @throws ContentNotFoundError, ContentCorruptedError, InvalidCidError
+   * Returns a block's bytes, verified against the CID: the embedded store reads its folder; kubo
+   * fetches through its daemon (its repo, else the IPFS network: s25-rte K1) within the timeout,
+   * and refuses a block over {@link MAX_BLOCK_BYTES}.
+   * @param opts.timeoutMs - how long kubo may look for the block (default: the store's timeout)
+   * @throws ContentNotFoundError (not held, or not found in time), ContentCorruptedError, InvalidCidError
    */
-  get(cid: string): Promise<Uint8Array>;
-  /** Returns a dag-json block decoded. */
-  getJson<T = unknown>(cid: string): Promise<T>;
-  /** True iff the block is present locally (embedded) or in the daemon's repo (kubo). */
+  get(cid: string, opts?: { timeoutMs?: number }): Promise<Uint8Array>;
+  /** Returns a dag-json block decoded (fetched as {@link get} fetches it). */
+  getJson<T = unknown>(cid: string, opts?: { timeoutMs?: number }): Promise<T>;
+  /**
+   * True iff the block is present locally (embedded) or in the daemon's repo (kubo), never a
+   * network search: a reader of another party's block calls {@link get}, not this (s25-rte K1).
+   */
   has(cid: string): Promise<boolean>;
   /** Pins a stored block so garbage collection keeps it. */
   pin(cid: string): Promise<void>;
 }
+
+/**
+ * The largest block a store returns (2 MiB: kubo's own limit for a block sent over bitswap); a
+ * larger one is refused as corrupt, whatever its hash.
+ */
+export const MAX_BLOCK_BYTES = 2 * 1024 * 1024;
 
 /**
  * Computes the CIDv1 of bytes under a codec, exactly as kubo or Helia would.
@@ -87,6 +99,8 @@ export function parseCid(cid: string): CID {
 }
 
 async function verify(c: CID, bytes: Uint8Array): Promise<void> {
+  if (bytes.length > MAX_BLOCK_BYTES)
+    throw new ContentCorruptedError(c.toString(), `the block is ${bytes.length} bytes, over ${MAX_BLOCK_BYTES}`);
   const d = await sha256.digest(bytes);
   if (!equalBytes(d.digest, c.multihash.digest))
     throw new ContentCorruptedError(c.toString(), "sha2-256 of the bytes does not match the CID");
@@ -126,7 +140,7 @@ export class FileContentStore implements ContentStore {
     return this.put(bytes, "raw", opts.pin ?? true);
   }
 
-  async get(cid: string): Promise<Uint8Array> {
+  async get(cid: string, _opts?: { timeoutMs?: number }): Promise<Uint8Array> {
     const c = parseCid(cid);
     let bytes: Uint8Array;
     try {
@@ -139,10 +153,10 @@ export class FileContentStore implements ContentStore {
     return bytes;
   }
 
-  async getJson<T = unknown>(cid: string): Promise<T> {
+  async getJson<T = unknown>(cid: string, opts?: { timeoutMs?: number }): Promise<T> {
     const c = parseCid(cid);
     if (c.code !== dagJson.code) throw new InvalidCidError(`getJson: ${cid} is not a dag-json CID`);
-    return dagJson.decode<T>(await this.get(cid));
+    return dagJson.decode<T>(await this.get(cid, opts));
   }
 
   async has(cid: string): Promise<boolean> {
@@ -227,18 +241,29 @@ export class KuboContentStore implements ContentStore {
     return this.put(bytes, "raw", opts.pin ?? true);
   }
 
-  async get(cid: string): Promise<Uint8Array> {
+  async get(cid: string, opts: { timeoutMs?: number } = {}): Promise<Uint8Array> {
     const c = parseCid(cid);
-    if (!(await this.has(cid))) throw new ContentNotFoundError(cid);
-    const bytes = await this.call(() => this.client.block.get(c, { timeout: this.timeoutMs }));
+    // through the daemon, online: its repo, else its peers (bitswap), within the timeout. It was
+    // gated on `has` (offline: the local repo only), so a block another node held was refused as
+    // "not found" on every peered node (s25-rte K1). The bytes are re-hashed against the CID and
+    // a block over MAX_BLOCK_BYTES is refused (verify).
+    const timeout = opts.timeoutMs ?? this.timeoutMs;
+    let bytes: Uint8Array;
+    try {
+      bytes = await this.call(() => this.client.block.get(c, { timeout }));
+    } catch (e) {
+      if (e instanceof IpfsUnreachableError && !/timed? ?out|aborted/i.test(String((e.cause as Error)?.message ?? ""))) throw e;
+      // the daemon answered "not found", or found no provider within the timeout
+      throw new ContentNotFoundError(cid, `not found through the IPFS daemon within ${timeout} ms`);
+    }
     await verify(c, bytes);
     return bytes;
   }
 
-  async getJson<T = unknown>(cid: string): Promise<T> {
+  async getJson<T = unknown>(cid: string, opts?: { timeoutMs?: number }): Promise<T> {
     const c = parseCid(cid);
     if (c.code !== dagJson.code) throw new InvalidCidError(`getJson: ${cid} is not a dag-json CID`);
-    return dagJson.decode<T>(await this.get(cid));
+    return dagJson.decode<T>(await this.get(cid, opts));
   }
 
   async has(cid: string): Promise<boolean> {

@@ -3,8 +3,8 @@ import { MetatrustError } from "../errors";
 
 /** No block with this CID in the store. */
 export class ContentNotFoundError extends MetatrustError {
-  constructor(cid: string) {
-    super("CONTENT_NOT_FOUND", `ContentStore.get: no block for CID ${cid}`);
+  constructor(cid: string, detail?: string) {
+    super("CONTENT_NOT_FOUND", `ContentStore.get: no block for CID ${cid}${detail ? ` (${detail})` : ""}`);
   }
 }
 

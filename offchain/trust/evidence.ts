@@ -110,7 +110,7 @@ export type RatingEvidence = {
   agreement: EvidenceTerms;
   /** I_ij as the rater read it: isIdentityVerified(to) at block `identityBlock` (when absent, at the rating's block) */
   identity: 0 | 1;
-  /** the block the rater read `identity` at: before the rating's block, at most {@link MAX_IDENTITY_LAG} seconds older */
+  /** the block the rater read `identity` at: before the rating's block, at or after the latest record's time less one second, at most {@link MAX_IDENTITY_LAG} seconds older */
   identityBlock?: number;
   records: InteractionRecord[];
   /** the rater controller's address */
@@ -377,8 +377,8 @@ export type RatingContext = {
  * (every record newer than the pair's previous rating, none after the rating); the rater's
  * signature (by the account that sent the rating); every receipt (by the provider's controller at
  * the record's time when the history is given, naming this pair and the terms); the identity
- * factor (at the block the set names, before the rating, and at most MAX_IDENTITY_LAG older unless
- * the registry says the same at the rating); and,
+ * factor (at the block the set names, before the rating, at or after the latest record (one second
+ * of slack), and at most MAX_IDENTITY_LAG older unless the registry says the same at the rating); and,
  * when given, the factor word. Run by every verifier and by the rater before it sends (E1).
  * @param e - the document read from IPFS
  * @param c - the chain's view of the rating
@@ -450,6 +450,16 @@ export function verifyEvidence(e: RatingEvidence, c: RatingContext): EvidenceSco
       bad(fn, `the identity was read at block ${e.identityBlock}, which is not before the rating`);
     if (c.ratingBlock !== undefined && e.identityBlock >= c.ratingBlock)
       bad(fn, `the identity was read at block ${e.identityBlock}, not before the rating's block ${c.ratingBlock}`);
+    // ... and at or after the service it rates (s25-rte E1): a lane read before a record is not
+    // the provider's standing when it served (a block before its verification would give lane 0
+    // for service given verified). One second of slack: buildEvidence reads the latest block and
+    // dates records up to one second past it (the next block's earliest time).
+    const newest = e.records.reduce((k, r, i) => (r.at > e.records[k].at ? i : k), 0);
+    if (e.records.length > 0 && c.identityTime + 1 < e.records[newest].at)
+      bad(
+        fn,
+        `the identity was read at block ${e.identityBlock} (time ${c.identityTime}), before record ${newest} (time ${e.records[newest].at}): it must be read at or after the latest record`,
+      );
     // Older than the window, the claim stands only if the registry still makes it at the rating
     // (the rater then claims what is true at the rating): a rating that waited in the mempool, or
     // one on a chain that mined nothing for an hour, is refused only if the lane moved meanwhile.

@@ -16,8 +16,9 @@ import { keccak256 } from "../crypto/hash";
 import { InvalidParameterError, MetatrustError } from "../errors";
 import type { ContentStore } from "../storage/content-store";
 import { encodeJson, cidOf } from "../storage/content-store";
+import { ContentNotFoundError } from "../storage/errors";
 import { TrustModel, PairState, ratedTrust, fromWad, optimizedTrust } from "./fixed";
-import { type RatingContext, type RatingEvidence, cidOfEvidenceDigest, verifyEvidence } from "./evidence";
+import { EvidenceError, type RatingContext, type RatingEvidence, cidOfEvidenceDigest, verifyEvidence } from "./evidence";
 import { ratingContextOf } from "./rater";
 import type { RatingEvent } from "./detectors";
 
@@ -232,6 +233,15 @@ export type AgreementTerms = {
   createdAt: string;
 };
 
+/** Evidence fetches (s25-rte K1): a record set not found is asked for again after this (ms), doubling per miss ... */
+export const MISS_RETRY_MS = 60_000;
+/** ... up to this (ms). */
+export const MISS_RETRY_MAX_MS = 6 * 3600_000;
+/** The longest one evidence fetch may look for its block (ms). */
+export const FETCH_TIMEOUT_MS = 10_000;
+/** The time one `ratings` call may spend on fetches that find nothing (ms, default); later unfetched sets wait for the next call. */
+export const FETCH_BUDGET_MS = 60_000;
+
 export class TrustLedger {
   readonly tm: TrustManager;
   private model?: TrustModel;
@@ -244,6 +254,13 @@ export class TrustLedger {
    * Only verdicts are kept: "not on IPFS" and node errors are retried on the next read.
    */
   private readonly verdicts = new Map<string, true | string>();
+  /**
+   * Record sets the store could not fetch (s25-rte K1), by CID: how many times, and the time (ms)
+   * before which they are not asked for again (a backoff doubling from {@link MISS_RETRY_MS} up to
+   * {@link MISS_RETRY_MAX_MS}). Until then the rating counts as unevidenced without a fetch, so a
+   * CID nobody serves costs one timeout per backoff step, not one per run.
+   */
+  private readonly misses = new Map<string, { n: number; retryAt: number }>();
 
   constructor(tm: TrustManager) {
     this.tm = tm;
@@ -669,8 +686,16 @@ export class TrustLedger {
    */
   async ratings(
     fromBlock = 0,
-    o: { store?: ContentStore; refused?: RefusedEvidence[]; label?: (id: string) => string; toBlock?: number } = {},
+    o: {
+      store?: ContentStore;
+      refused?: RefusedEvidence[];
+      label?: (id: string) => string;
+      toBlock?: number;
+      /** the time this call may spend on fetches that find nothing (ms; default FETCH_BUDGET_MS) */
+      fetchBudgetMs?: number;
+    } = {},
   ): Promise<RatingEvent[]> {
+    const budget = { left: o.fetchBudgetMs ?? FETCH_BUDGET_MS };
     const toBlock = o.toBlock; // the last block read (a pinned view, h16-red2 R2); undefined: latest
     if (o.store && fromBlock !== 0)
       throw new InvalidParameterError(`ratings: evidence is verified over the whole history (fromBlock 0), not from block ${fromBlock}`);
@@ -720,6 +745,7 @@ export class TrustLedger {
             time,
             digest,
             label: o.label,
+            budget,
           });
           reason = v.reason;
           if (v.final) this.verdicts.set(key, reason ?? true);
@@ -733,6 +759,38 @@ export class TrustLedger {
       out.push({ from: l.args.from, to: l.args.to, value: fromWad(l.args.rating), time, evidence });
     }
     return out;
+  }
+
+  /**
+   * Where the detectors' input last moved (s25-rte D1): the (block, log index) of the latest event
+   * that changes what they read (a rating or its evidence, a registration, attestation or reclaim,
+   * an identity verification, a flag cleared), as "block:index:blockHash", or "none". Monotonic as
+   * the chain grows (a count of ratings is not: a reclaim drops an era's ratings, and as many new
+   * ones leave the count as it was); a reorg changes the hash. The detector's own flags and flag
+   * runs are left out (they do not change what it would detect).
+   * @param toBlock - the last block read (default: latest)
+   */
+  async lastInputChange(toBlock?: number): Promise<string> {
+    const names = [
+      "TrustStored",
+      "EvidenceAttached",
+      "EntityRegistered",
+      "EntityAttested",
+      "EntityReclaimed",
+      "IdentityVerificationSet",
+      "EntityUnflagged",
+    ] as const;
+    const topics = names.map((n) => this.tm.interface.getEvent(n)!.topicHash);
+    const logs = await this.tm.runner!.provider!.getLogs({
+      address: await this.tm.getAddress(),
+      topics: [topics],
+      fromBlock: 0,
+      toBlock: toBlock ?? "latest",
+    });
+    let last: { blockNumber: number; index: number; blockHash: string } | undefined;
+    for (const l of logs)
+      if (!last || l.blockNumber > last.blockNumber || (l.blockNumber === last.blockNumber && l.index > last.index)) last = l;
+    return last ? `${last.blockNumber}:${last.index}:${last.blockHash}` : "none";
   }
 
   /** The chain id, the contract's address and the model, for checking record sets. */
@@ -759,14 +817,38 @@ export class TrustLedger {
       time: number;
       digest: string;
       label?: (id: string) => string;
+      budget: { left: number };
     },
   ): Promise<{ reason: string | undefined; final: boolean }> {
     let doc: RatingEvidence;
+    let cid: string;
     try {
-      const cid = cidOfEvidenceDigest(r.digest);
-      if (!(await store.has(cid))) return { reason: `its evidence ${cid} is not on IPFS`, final: false };
-      doc = await store.getJson<RatingEvidence>(cid); // re-hashed against the CID
+      cid = cidOfEvidenceDigest(r.digest);
     } catch (x) {
+      return { reason: (x as Error).message, final: false };
+    }
+    // fetched through the store (kubo: its repo, else the IPFS network), not gated on `has` (the
+    // local repo only: s25-rte K1); a CID not found waits out its backoff, and the fetches that
+    // find nothing share the call's budget: an unfetchable set counts as unevidenced meanwhile
+    const miss = this.misses.get(cid);
+    if (miss && Date.now() < miss.retryAt)
+      return {
+        reason: `its evidence ${cid} is not on IPFS (not found ${miss.n} time(s); asked again after ${new Date(miss.retryAt).toISOString()})`,
+        final: false,
+      };
+    if (r.budget.left <= 0)
+      return { reason: `its evidence ${cid} was not fetched: this read's time for unfetchable evidence is spent`, final: false };
+    const t0 = Date.now();
+    try {
+      doc = await store.getJson<RatingEvidence>(cid, { timeoutMs: Math.min(r.budget.left, FETCH_TIMEOUT_MS) }); // re-hashed against the CID
+      this.misses.delete(cid);
+    } catch (x) {
+      if (x instanceof ContentNotFoundError) {
+        r.budget.left -= Date.now() - t0;
+        const n = (miss?.n ?? 0) + 1;
+        this.misses.set(cid, { n, retryAt: Date.now() + Math.min(MISS_RETRY_MS * 2 ** (n - 1), MISS_RETRY_MAX_MS) });
+        return { reason: `its evidence ${cid} is not on IPFS`, final: false };
+      }
       return { reason: (x as Error).message, final: false }; // the store may answer later
     }
     let ctx: RatingContext;
@@ -784,7 +866,9 @@ export class TrustLedger {
         label: r.label,
       });
     } catch (x) {
-      return { reason: (x as Error).message, final: false }; // a node error, not a verdict
+      // a refusal of the set against the chain is a verdict (s25-rte E2: an identity block before
+      // the TrustManager existed); anything else is a node error, retried
+      return { reason: (x as Error).message, final: x instanceof EvidenceError };
     }
     try {
       const scores = verifyEvidence(doc, ctx);

@@ -8,6 +8,7 @@ import { type Signer, getAddress, verifyMessage } from "ethers";
 import type { TrustManager } from "../../typechain-types";
 import type { ContentStore } from "../storage/content-store";
 import type { Keystore } from "../storage/keystore";
+import { ContentNotFoundError } from "../storage/errors";
 import { toHex } from "../crypto/bytes";
 import { keccak256 } from "../crypto/hash";
 import { optimizedTrust, type PairState } from "./fixed";
@@ -42,8 +43,40 @@ export type Observation = {
   kept: boolean[];
 };
 
-/** The agent's log of one pair: the agreement and the records not yet used in a rating. */
-type PairLog = { agreement: EvidenceTerms; nextSeq: number; records: InteractionRecord[] };
+/**
+ * The agent's log of one pair: the agreement and the records not yet used in a rating, of one era
+ * of the pair (`era`: the generations of from and to, "gFrom:gTo", as the chain saw them when the
+ * records were logged; s25-rte L1). Records of an earlier era are moved to `past` (kept for audit,
+ * never rated: the chain refuses a rating of another era's service).
+ */
+type PairLog = {
+  agreement: EvidenceTerms;
+  nextSeq: number;
+  records: InteractionRecord[];
+  era?: string;
+  past?: { era: string; agreement: EvidenceTerms; records: InteractionRecord[] }[];
+};
+
+/** The pair's era as the chain sees it at `blockTag`: "generationOf(from):generationOf(to)". */
+async function eraOf(tm: TrustManager, from: string, to: string, blockTag: number): Promise<string> {
+  const [gf, gt] = await Promise.all([tm.generationOf(from, { blockTag }), tm.generationOf(to, { blockTag })]);
+  return `${gf}:${gt}`;
+}
+
+/**
+ * Moves a log's records of another era than `era` to its `past`, and stamps the log with `era`. A
+ * log written before logs had eras (no `era`) is taken as of `era` (its records are kept pending:
+ * a verifier still refuses any of another era). Mutates `log`.
+ * @returns how many records were set aside, and whether the log changed
+ */
+function setAsideOtherEra(log: PairLog, era: string): { moved: number; changed: boolean } {
+  if (log.era === era) return { moved: 0, changed: false };
+  const n = log.era === undefined ? 0 : log.records.length;
+  if (n > 0) (log.past ??= []).push({ era: log.era!, agreement: log.agreement, records: log.records });
+  if (n > 0) log.records = [];
+  log.era = era;
+  return { moved: n, changed: true };
+}
 
 /**
  * The provider's receipt of one interaction: its controller signs what it accepted.
@@ -80,12 +113,26 @@ export async function ratingContextOf(
 ): Promise<RatingContext> {
   const ib = (doc as { identityBlock?: unknown } | null)?.identityBlock;
   const idBlock = typeof ib === "number" && Number.isSafeInteger(ib) && ib >= 0 && ib < r.ratingBlock ? ib : r.block;
+  // A block before the TrustManager existed has no registry to read (the node's call fails to
+  // decode): a one-line refusal naming the block, and a verdict, final (s25-rte E2). Other call
+  // failures are the node's and propagate (retried).
+  const identityAt = async (): Promise<boolean> => {
+    try {
+      return await tm.isIdentityVerified(r.to, { blockTag: idBlock });
+    } catch (x) {
+      if ((await tm.runner!.provider!.getCode(await tm.getAddress(), idBlock)) === "0x")
+        throw new EvidenceError(
+          `verifyEvidence: rating #${r.nonce}: the identity was read at block ${idBlock}, before the TrustManager existed`,
+        );
+      throw x;
+    }
+  };
   const [fromEntity, toEntity, registered, raterRegistered, verified, idBlockInfo] = await Promise.all([
     tm.entity(r.from, { blockTag: r.block }),
     tm.entity(r.to, { blockTag: r.block }),
     tm.queryFilter(tm.filters.EntityRegistered(r.to), 0, r.block),
     tm.queryFilter(tm.filters.EntityRegistered(r.from), 0, r.block),
-    tm.isIdentityVerified(r.to, { blockTag: idBlock }),
+    identityAt(),
     tm.runner!.provider!.getBlock(idBlock),
   ]);
   const times = new Map<number, number>();
@@ -166,8 +213,8 @@ export class InteractionLog {
     checkTerms("InteractionLog.record", terms);
     const all = this.all();
     const key = `${from}:${to}`;
-    const log = all[key] ?? { agreement: terms, nextSeq: 0, records: [] };
-    if (log.records.length && JSON.stringify(log.agreement) !== JSON.stringify(terms))
+    const log: PairLog = all[key] ?? { agreement: terms, nextSeq: 0, records: [] };
+    if (log.records.length && JSON.stringify(log.agreement) !== JSON.stringify(terms) && !(await this.otherEra(tm, log, from, to)))
       throw new EvidenceError(`InteractionLog.record: ${from} -> ${to} has records under other terms; rate them first`);
     log.agreement = terms;
     const request = /^0x[0-9a-f]{64}$/.test(o.request) ? o.request : toHex(keccak256(new TextEncoder().encode(o.request)));
@@ -178,10 +225,13 @@ export class InteractionLog {
       throw new EvidenceError(
         `InteractionLog.record: request ${o.request} is logged already for ${label(from)} -> ${label(to)} (receipt #${logged.seq}); nothing logged`,
       );
-    const [net, tmAddress, controller] = await Promise.all([
+    // the controller and the era at one block: a receipt is of the era it is logged under
+    const at = await tm.runner!.provider!.getBlockNumber();
+    const [net, tmAddress, controller, era] = await Promise.all([
       tm.runner!.provider!.getNetwork(),
       tm.getAddress(),
-      tm.entity(to).then((e) => e.controller),
+      tm.entity(to, { blockTag: at }).then((e) => e.controller),
+      eraOf(tm, from, to, at),
     ]);
     const fields = { chainId: Number(net.chainId), trustManager: tmAddress, from, to, seq: log.nextSeq, request, at: o.at, terms };
     const receipt = await signReceipt(provider, fields);
@@ -209,7 +259,10 @@ export class InteractionLog {
     // command in this folder may have logged meanwhile; no await between this read and the write):
     // other pairs' records are kept, and a record of this pair logged meanwhile refuses this one
     const now = this.all();
-    const cur = now[key] ?? { agreement: terms, nextSeq: 0, records: [] };
+    const cur: PairLog = now[key] ?? { agreement: terms, nextSeq: 0, records: [] };
+    // records of another era than this receipt's are set aside (kept in `past`, never rated): the
+    // chain would refuse them with this one (s25-rte L1)
+    setAsideOtherEra(cur, era);
     if (cur.nextSeq !== rec.seq || (cur.records.length > 0 && JSON.stringify(cur.agreement) !== JSON.stringify(terms)))
       throw new EvidenceError(
         `InteractionLog.record: ${label(from)} -> ${label(to)} was logged by another command meanwhile (receipt #${cur.nextSeq - 1}); nothing logged: run again`,
@@ -220,6 +273,37 @@ export class InteractionLog {
     now[key] = cur;
     this.save(now);
     return rec;
+  }
+
+  /** Whether the log's records are of another era than the pair's now (then `settle` sets them aside). */
+  private async otherEra(tm: TrustManager, log: PairLog, from: string, to: string): Promise<boolean> {
+    return log.era !== undefined && log.era !== (await eraOf(tm, from, to, await tm.runner!.provider!.getBlockNumber()));
+  }
+
+  /**
+   * Brings the pair's log to the chain, before logging or rating from it (what trust:interact and
+   * trust:rate call; idempotent, derived from the chain): records of an earlier era of the pair
+   * (either id reclaimed since they were logged: s25-rte L1) are set aside, kept for audit in the
+   * log's `past` and never rated, with a one-line notice; then the records a mined rating used are
+   * dropped ({@link prune}). A crash or a retry at any point strands nothing: the next call does
+   * the same from the chain.
+   * @param notice - receives the one-line notice when records are set aside
+   * @returns the pair's pending log of the present era, or undefined when there is none
+   */
+  async settle(tm: TrustManager, from: string, to: string, notice: (line: string) => void = () => undefined): Promise<PairLog | undefined> {
+    const block = await tm.runner!.provider!.getBlockNumber();
+    const [era, pair] = await Promise.all([eraOf(tm, from, to, block), tm.pairOf(from, to, { blockTag: block })]);
+    const all = this.all();
+    const log = all[`${from}:${to}`];
+    if (!log) return undefined;
+    const { moved, changed } = setAsideOtherEra(log, era);
+    if (changed) this.save(all);
+    if (moved > 0)
+      notice(
+        `${from} -> ${to}: ${moved} logged record(s) are of an earlier era of the pair (reclaimed since): set aside (kept in the log, not rated)`,
+      );
+    this.prune(from, to, Number(pair.updatedAt));
+    return this.get(from, to);
   }
 
   /**
@@ -397,8 +481,15 @@ export async function verifyRating(
     .find((l) => l?.name === "EvidenceAttached" && l.args.from === ev.args.from && l.args.to === ev.args.to);
   if (!attached) throw new EvidenceError(`verifyRating: rating ${who} has no evidence attached (a typed score: unverifiable)`);
   const cid = cidOfEvidenceDigest(attached.args.evidence);
-  if (!(await store.has(cid))) throw new EvidenceError(`verifyRating: rating ${who}: its evidence ${cid} is not on IPFS`);
-  const doc = await store.getJson<RatingEvidence>(cid); // re-hashed against the CID
+  // fetched through the store (kubo: its daemon's repo, else the IPFS network), not gated on `has`,
+  // which sees the local repo only (s25-rte K1); re-hashed against the CID
+  let doc: RatingEvidence;
+  try {
+    doc = await store.getJson<RatingEvidence>(cid);
+  } catch (e) {
+    if (e instanceof ContentNotFoundError) throw new EvidenceError(`verifyRating: rating ${who}: its evidence ${cid} is not on IPFS`);
+    throw e;
+  }
   const [tx, block, prevBlock, m, net] = await Promise.all([
     ev.getTransaction(),
     ev.getBlock(),

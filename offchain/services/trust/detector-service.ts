@@ -3,11 +3,11 @@
  * pipeline (offchain/trust/pipeline.ts, itself pure detectors over the chain's ratings), with its
  * own account holding DETECTOR_ROLE and its own data folder.
  *
- * It watches the chain: every `intervalMs` it reads the rating history and, when ratings were added
- * since its last run, runs the detectors, stores the report on IPFS and flags each new detection
+ * It watches the chain: every `intervalMs` it reads the rating history and, when its input moved
+ * since its last run (a rating, registration, reclaim or verification event: s25-rte D1), runs the detectors, stores the report on IPFS and flags each new detection
  * on-chain with the report's digest. `POST /v1/detect` (an unsigned envelope: anyone may ask; a
  * quota of its own per address, DETECT_PER_MINUTE, bounds them) runs it now when the chain moved
- * (new ratings since the last run, or a deferred flag run whose time came) and otherwise answers
+ * (an input event since the last run, or a deferred flag run whose time came) and otherwise answers
  * with the last report, never a new run or a new pinned report (s23-rth F3); the reply is the
  * report's CID signed by the detector's account; `GET /v1/info` names the account and the last report.
  *
@@ -31,8 +31,11 @@ import { startService, type RunningService, type ServiceConfig } from "../server
 import { FolderHold } from "../folder-lock";
 
 /** The summary of a run. */
-/** One run's summary; `block` is the block the run read (its report names it with its hash). */
-export type DetectorRun = { ratings: number; cid: string; block: number; detections: number; flagged: number; at: string };
+/**
+ * One run's summary; `block` is the block the run read (its report names it with its hash);
+ * `input` is where the detectors' input last moved when it ran (`TrustLedger.lastInputChange`).
+ */
+export type DetectorRun = { ratings: number; input?: string; cid: string; block: number; detections: number; flagged: number; at: string };
 
 /** What the detector service needs. */
 export type DetectorServiceDeps = {
@@ -91,17 +94,22 @@ export class DetectorService {
   /** Runs the detectors if ratings were added since the last run (or `force`). @returns the last run */
   async detect(force = false): Promise<DetectorRun> {
     return this.mutex.run(async () => {
-      const ratings = (await this.d.ledger.ratings()).length;
-      // a deferred run is served as it is while nothing new is rated and its flag run may not begin
-      // (s23-rth F3: it was run again, and a new report pinned, for every anonymous request)
-      if (!force && this.deferred && this.deferred.run.ratings === ratings) {
+      // "the chain moved" is keyed on the last event that changes the detectors' input (block, log
+      // index), not on the number of ratings: a reclaim drops an era's ratings and as many new ones
+      // left the count as it was, never examined (s25-rte D1). Read before the run: an event mined
+      // during it is after the key, so the next call runs again.
+      const input = await this.d.ledger.lastInputChange();
+      // a deferred run is served as it is while the input has not moved and its flag run may not
+      // begin (s23-rth F3: it was run again, and a new report pinned, for every anonymous request)
+      if (!force && this.deferred && this.deferred.run.input === input) {
         const now = (await this.d.wallet.provider!.getBlock("latest"))!.timestamp;
         if (now < this.deferred.until) return this.deferred.run;
       }
-      if (!force && !this.deferred && this.last && this.last.ratings === ratings) return this.last;
+      if (!force && !this.deferred && this.last && this.last.input === input) return this.last;
       const r = await runDetectors(this.d.ledger, this.d.store, { flag: true, evidenceOnly: this.d.evidenceOnly });
       const run: DetectorRun = {
         ratings: r.ratings,
+        input,
         cid: r.cid,
         block: r.block.number,
         detections: r.detections.length,
