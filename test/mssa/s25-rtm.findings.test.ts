@@ -6,6 +6,18 @@ import { expect } from "chai";
 import { ethers } from "hardhat";
 import { loadFixture, time } from "@nomicfoundation/hardhat-toolbox/network-helpers";
 import { deployMssaFixture, P } from "../fixtures/mssa";
+import http from "http";
+import path from "path";
+import { Wallet } from "ethers";
+import type { AddressInfo } from "net";
+import { startPlace, type MssaPlace } from "../helpers/mssa-services";
+import { tmp } from "../helpers/rsms-services";
+import { Keystore } from "../../offchain/storage/keystore";
+import { registerRemote } from "../../offchain/services/mssa/clients";
+import { encodeKeyRequest } from "../../offchain/services/mssa/wire";
+import { Route } from "../../offchain/services/envelope";
+import { postEnvelope } from "../../offchain/services/client";
+import { mulBase, randomScalar } from "../../offchain/crypto/group";
 
 const ABORTED = 4n;
 const VOTING = 2n;
@@ -61,5 +73,92 @@ describe("s25-rtm F1 (M): reports about an elector who stands, applied before he
     const st = (await f.election.round(id)).stage;
     expect(st, "the round aborted: the sitting authorities stay").to.not.equal(ABORTED);
     expect(st).to.equal(VOTING);
+  });
+});
+
+describe("s25-rtm F2 (M): one authority that stalls its approval wedges a peer's whole service for the peer timeout", function () {
+  // `POST /v1/mssa/propose` (authority-service.ts `propose`) runs `askApproval` over the network
+  // inside `this.mutex.run`: the proposer holds its lock while each other member of S answers
+  // (`verify` was changed not to, "both used to wait on each other's lock until their peer
+  // timeouts"). A colluding authority of the place that answers keys and verifies but holds its
+  // `approve` reply open (or a peer that is black-holed) therefore freezes every route of the
+  // honest proposer that takes the lock (key, release, verify, approve, other proposals) for
+  // attempts x timeoutMs (DEFAULT_RETRY: 8 x 30 s, about 4 minutes) per proposal; any user with a
+  // verified session can send it fresh proposals. Here: timeout 8 s, one attempt; another user's
+  // key request to the proposer waits for it instead of being answered at once.
+  this.timeout(120_000);
+  let p: MssaPlace | undefined;
+  let proxy: http.Server | undefined;
+  const held: http.ServerResponse[] = [];
+  after(async () => {
+    for (const r of held) r.destroy();
+    proxy?.close();
+    await p?.stop();
+  });
+
+  it("bob's key request to authority A waits while A's proposal for alice waits on B's stalled approval", async () => {
+    p = await startPlace("PL-s25-rtm-wedge");
+    const [A, B] = p.au;
+    // B serves everything but holds its approvals open (a colluding authority withholding by stalling)
+    let approveSeen!: () => void;
+    const approving = new Promise<void>((r) => (approveSeen = r));
+    const bUrl = p.urls[1];
+    proxy = http.createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on("data", (c: Buffer) => chunks.push(c));
+      req.on("end", () => {
+        if (req.url === "/v1/mssa/approve") {
+          held.push(res);
+          approveSeen();
+          return;
+        }
+        fetch(new URL(req.url ?? "/", bUrl), {
+          method: req.method,
+          headers: { "content-type": String(req.headers["content-type"] ?? "application/octet-stream") },
+          body: req.method === "POST" ? Buffer.concat(chunks) : undefined,
+        }).then(
+          async (r) => {
+            res.writeHead(r.status, { "content-type": r.headers.get("content-type") ?? "application/octet-stream" });
+            res.end(Buffer.from(await r.arrayBuffer()));
+          },
+          () => res.destroy(),
+        );
+      });
+    });
+    await new Promise<void>((r) => proxy!.listen(0, "127.0.0.1", r));
+    const proxyUrl = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`;
+    p.deps[0].peers!.set(B.address.toLowerCase(), proxyUrl);
+    p.deps[0].peerRetry = { attempts: 1, timeoutMs: 8_000, backoffMs: 10 };
+
+    const alice = new Wallet(Wallet.createRandom().privateKey);
+    const registering = registerRemote({
+      urls: p.urls,
+      place: p.place,
+      user: alice,
+      infos: ["mail:alice@example.org", "passport:UTO:S25RTM01"],
+      dep: p.dep,
+      keystore: new Keystore(path.join(tmp("s25-rtm-alice"), "keystore"), ""),
+      retry: { attempts: 1, timeoutMs: 60_000, backoffMs: 10 },
+    }).catch((e: Error) => e);
+    await approving; // A proposed alice's registration and is asking B, under its lock
+
+    const bob = new Wallet(Wallet.createRandom().privateKey);
+    const key = p.req(
+      0,
+      Route.MssaKey,
+      encodeKeyRequest({
+        session: ethers.hexlify(ethers.randomBytes(32)),
+        user: bob.address,
+        bits: 256,
+        transport: mulBase(randomScalar()),
+      }),
+      bob,
+    );
+    const t0 = Date.now();
+    await postEnvelope(p.urls[0], "/v1/mssa/key", key, { attempts: 1, timeoutMs: 30_000, backoffMs: 10 });
+    const waited = Date.now() - t0;
+    await registering;
+    expect(waited, `bob's key request waited ${waited} ms on A's lock (held across B's approval)`).to.be.lessThan(2_000);
+    expect(A.address).to.not.equal(B.address);
   });
 });
