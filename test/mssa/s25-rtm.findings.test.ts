@@ -3,7 +3,8 @@
  * the code as it is and passes once the finding is fixed. Nothing here fixes anything.
  */
 import { expect } from "chai";
-import { ethers } from "hardhat";
+import hre, { ethers } from "hardhat";
+import { useTaskSandbox } from "../helpers/tasks";
 import { loadFixture, time } from "@nomicfoundation/hardhat-toolbox/network-helpers";
 import { deployMssaFixture, P } from "../fixtures/mssa";
 import http from "http";
@@ -160,5 +161,28 @@ describe("s25-rtm F2 (M): one authority that stalls its approval wedges a peer's
     await registering;
     expect(waited, `bob's key request waited ${waited} ms on A's lock (held across B's approval)`).to.be.lessThan(2_000);
     expect(A.address).to.not.equal(B.address);
+  });
+});
+
+describe("s25-rtm F3 (L): the tasks refuse what the contract allows a person with a new account (contest, report)", function () {
+  // AuthorityElection keys misbehaviour on the person (s20 F2, s23-rtm F6): `contest` accepts the
+  // account that holds the reported person's election nullifier now, and `report` accepts a former
+  // account (its report reaches the person's record). `mssa:contest` refuses every --from but the
+  // reported account ("only it may contest"), and `mssa:report` refuses a --node that is no member
+  // any more: a member who moved to a new account (her old one revoked, or its key lost) cannot
+  // contest a false report through the tool, so the count stands.
+  this.timeout(180_000);
+  useTaskSandbox("metatrust-s25-rtm-");
+
+  it("the person's current account contests a report made about her former account", async () => {
+    await hre.run("mssa:enrol", { member: "4", document: "passport:UTO:S25R0004", remove: false });
+    const { id } = await hre.run("mssa:report", { node: "4", type: "other", evidence: "s25-rtm F3 invented" });
+    await hre.run("mssa:enrol", { member: "4", remove: true });
+    await hre.run("mssa:enrol", { member: "9", document: "passport:UTO:S25R0004", remove: false }); // same person, new account
+    const outcome = await hre.run("mssa:contest", { id, from: "9" }).then(
+      (r: { state: string }) => r.state,
+      (e: Error) => e.message.split("\n")[0],
+    );
+    expect(outcome, "the person's current account was refused by the task").to.equal("contested");
   });
 });
