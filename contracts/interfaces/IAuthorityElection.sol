@@ -309,6 +309,16 @@ interface IAuthorityElection {
     /// @notice The election nullifier `member` holds (zero if none: not a member).
     function electorNullifierOf(address member) external view returns (bytes32);
 
+    /// @notice The election nullifier `account` held last (zero if it never was a member). Kept
+    /// after `remove`, unlike `electorNullifierOf`: a former account still names its person, so
+    /// `report` accepts it (its report reaches her record) and `electorOf(personOf(a))` is her
+    /// account now (s25-rtm F3).
+    function personOf(address account) external view returns (bytes32);
+
+    /// @notice The election nullifier of the person whose record applied report `id` raised (zero
+    /// if it never applied). `contest` accepts the reported account and `electorOf` of this.
+    function reportPersonOf(bytes32 id) external view returns (bytes32);
+
     /// @notice Eq. 1 for `node`: its counts t_if and its ratio R_bw in WAD. The record is the
     /// person's: every account that held her election nullifier shares it (zero for an account
     /// that never was a member).

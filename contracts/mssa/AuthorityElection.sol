@@ -457,6 +457,16 @@ contract AuthorityElection is IAuthorityElection, AccessControl {
     }
 
     /// @inheritdoc IAuthorityElection
+    function personOf(address account) external view returns (bytes32) {
+        return _personOf[account];
+    }
+
+    /// @inheritdoc IAuthorityElection
+    function reportPersonOf(bytes32 id) external view returns (bytes32) {
+        return _reportPerson[id];
+    }
+
+    /// @inheritdoc IAuthorityElection
     function misbehaviour(address node) external view returns (uint16[4] memory counts, uint256 ratio) {
         for (uint256 f; f < BordaCount.BEHAVIOURS; ++f) counts[f] = _capped(node, f);
         ratio = _ratio(node);
