@@ -1,10 +1,14 @@
 /**
- * s25-rtm (outside red team, MSSA election and credentials): findings, each a test that fails on
- * the code as it is and passes once the finding is fixed. Nothing here fixes anything.
+ * s25-rtm (outside red team, MSSA election and credentials): its three findings, fixed in s25-fxm.
+ * F1: reports about a member who stands wait for the round's end (`_racing` reads `_standing`);
+ * F2: the authority service asks its peers for approvals outside its lock; F3: `mssa:contest` and
+ * `mssa:report` accept the person's accounts as the contract does (`personOf`, `reportPersonOf`).
+ * Each case failed before its fix (the red team's commits d88c57bf, baa558f7, d1d5018b).
  */
 import { expect } from "chai";
 import hre, { ethers } from "hardhat";
-import { useTaskSandbox } from "../helpers/tasks";
+import { rejects, useTaskSandbox } from "../helpers/tasks";
+import { deployedAddress } from "../../tasks/lib/context";
 import { loadFixture, time } from "@nomicfoundation/hardhat-toolbox/network-helpers";
 import { deployMssaFixture, P } from "../fixtures/mssa";
 import http from "http";
@@ -31,7 +35,7 @@ const TO_R1: [number, number][] = [
   [3, 3],
 ];
 
-describe("s25-rtm F1 (M): reports about an elector who stands, applied before her nomination, abort the round for the incumbents", () => {
+describe("s25-rtm F1 (M): reports about an elector who stands, made before her nomination, wait for the round's end", () => {
   // docs/specs/mssa.md §1.2 (s20-redm F1) promises "nothing done during a round excludes or
   // reorders a nominee in it, and reports cannot cause an abort". The deferral covers only a person
   // with a nomination (`_racing` reads `_nominations`), not one who stood (`stand`, s23-rtm F3) and
@@ -40,7 +44,7 @@ describe("s25-rtm F1 (M): reports about an elector who stands, applied before he
   // during the nomination stage: she is at R = 1 at once, `nominate` refuses her (Ineligible), too
   // few nominees remain and `closeNomination` aborts: the incumbents sit on. (A self-nomination can
   // be front-run by the last attestation in the same way.)
-  it("framing one stander before her nominators' transactions leaves m nominees and aborts the round", async () => {
+  it("framing a stander before her nominators' transactions neither makes her ineligible nor aborts the round", async () => {
     const f = await loadFixture(deployMssaFixture);
     const m = f.members;
     await f.election.openRound();
@@ -75,9 +79,54 @@ describe("s25-rtm F1 (M): reports about an elector who stands, applied before he
     expect(st, "the round aborted: the sitting authorities stay").to.not.equal(ABORTED);
     expect(st).to.equal(VOTING);
   });
+
+  it("a put-off report about a stander waits, and counts in her record from the round's end", async () => {
+    const f = await loadFixture(deployMssaFixture);
+    const m = f.members;
+    await f.election.openRound();
+    const id = await f.election.currentRound();
+    await f.election.connect(m[0]).stand(id);
+    const ev = ethers.id("s25-rtm F1 put off");
+    await f.election.connect(f.au1).report(m[0].address, 3, ev);
+    await expect(f.election.connect(f.au2).report(m[0].address, 3, ev))
+      .to.emit(f.election, "MisbehaviourDeferred")
+      .withArgs(f.election.reportIdOf(m[0].address, 3, ev), m[0].address, 3, id);
+    expect((await f.election.misbehaviour(m[0].address)).counts[3]).to.equal(0n);
+    expect((await f.election.deferredMisbehaviour(m[0].address)).until).to.equal(id);
+    // a member who does not stand is reported at once, as before
+    const ev2 = ethers.id("s25-rtm F1 at once");
+    await f.election.connect(f.au1).report(m[9].address, 3, ev2);
+    await expect(f.election.connect(f.au2).report(m[9].address, 3, ev2)).to.emit(f.election, "MisbehaviourRecorded");
+    // the round ends (too few nominees: aborted) and the put-off count is hers
+    await time.increase(P.nominationPeriod);
+    await f.election.closeNomination();
+    expect((await f.election.round(id)).stage).to.equal(ABORTED);
+    expect((await f.election.misbehaviour(m[0].address)).counts[3]).to.equal(1n);
+    expect((await f.election.deferredMisbehaviour(m[0].address)).until).to.equal(0n);
+  });
+
+  it("during the vote a stander who is not a candidate is reported at once", async () => {
+    const f = await loadFixture(deployMssaFixture);
+    const m = f.members;
+    await f.election.openRound();
+    const id = await f.election.currentRound();
+    // seven nominees (more than 2m = 6) and one stander nobody nominates
+    for (let i = 0; i < 7; i++) await f.election.connect(m[i]).nominate(id, m[i].address);
+    await f.election.connect(m[7]).stand(id);
+    await time.increase(P.nominationPeriod);
+    await f.election.closeNomination();
+    const cands = (await f.election.round(id)).candidates;
+    const out = [m[7], ...m.slice(0, 7)].filter((x) => !cands.includes(x.address));
+    expect(out.length).to.equal(2);
+    for (const [i, x] of out.entries()) {
+      const ev = ethers.id(`s25-rtm F1 vote ${i}`);
+      await f.election.connect(f.au1).report(x.address, 3, ev);
+      await expect(f.election.connect(f.au2).report(x.address, 3, ev)).to.emit(f.election, "MisbehaviourRecorded");
+    }
+  });
 });
 
-describe("s25-rtm F2 (M): one authority that stalls its approval wedges a peer's whole service for the peer timeout", function () {
+describe("s25-rtm F2 (M): an authority that stalls its approval does not wedge the proposer's service", function () {
   // `POST /v1/mssa/propose` (authority-service.ts `propose`) runs `askApproval` over the network
   // inside `this.mutex.run`: the proposer holds its lock while each other member of S answers
   // (`verify` was changed not to, "both used to wait on each other's lock until their peer
@@ -97,7 +146,7 @@ describe("s25-rtm F2 (M): one authority that stalls its approval wedges a peer's
     await p?.stop();
   });
 
-  it("bob's key request to authority A waits while A's proposal for alice waits on B's stalled approval", async () => {
+  it("bob's key request to authority A is answered while A's proposal for alice waits on B's stalled approval", async () => {
     p = await startPlace("PL-s25-rtm-wedge");
     const [A, B] = p.au;
     // B serves everything but holds its approvals open (a colluding authority withholding by stalling)
@@ -164,7 +213,7 @@ describe("s25-rtm F2 (M): one authority that stalls its approval wedges a peer's
   });
 });
 
-describe("s25-rtm F3 (L): the tasks refuse what the contract allows a person with a new account (contest, report)", function () {
+describe("s25-rtm F3 (L): the tasks accept what the contract allows a person with a new account (contest, report)", function () {
   // AuthorityElection keys misbehaviour on the person (s20 F2, s23-rtm F6): `contest` accepts the
   // account that holds the reported person's election nullifier now, and `report` accepts a former
   // account (its report reaches the person's record). `mssa:contest` refuses every --from but the
@@ -184,5 +233,35 @@ describe("s25-rtm F3 (L): the tasks refuse what the contract allows a person wit
       (e: Error) => e.message.split("\n")[0],
     );
     expect(outcome, "the person's current account was refused by the task").to.equal("contested");
+  });
+
+  it("a stranger's contest is refused by the task, naming both accounts; nothing is sent", async () => {
+    await hre.run("mssa:enrol", { member: "4", document: "passport:UTO:S25R0104", remove: false });
+    const { id } = await hre.run("mssa:report", { node: "4", type: "other", evidence: "s25-rtm F3 stranger" });
+    await hre.run("mssa:enrol", { member: "4", remove: true });
+    const signers = await hre.ethers.getSigners();
+    const before = await hre.ethers.provider.getBlockNumber();
+    expect((await rejects(hre.run("mssa:contest", { id, from: "9" }))).message).to.equal(
+      `mssa:contest: --from ${signers[9].address} is neither the reported account ${signers[4].address} nor the account its person holds now (none); only those may contest`,
+    );
+    expect(await hre.ethers.provider.getBlockNumber(), "a refused contest was sent").to.equal(before);
+  });
+
+  it("a former account is reported through the task; the count reaches the person's account now", async () => {
+    // (the cases share a chain: accounts 4 and 9 were used above)
+    await hre.run("mssa:enrol", { member: "11", document: "passport:UTO:S25R0211", remove: false });
+    await hre.run("mssa:enrol", { member: "11", remove: true });
+    await hre.run("mssa:enrol", { member: "12", document: "passport:UTO:S25R0211", remove: false });
+    const { state } = await hre.run("mssa:report", { node: "11", type: "other", evidence: "s25-rtm F3 former" });
+    expect(state).to.equal("applied");
+    const signers = await hre.ethers.getSigners();
+    const el = await hre.ethers.getContractAt("AuthorityElection", await deployedAddress(hre, "AuthorityElection"));
+    expect((await el.misbehaviour(signers[12].address)).counts[3]).to.equal(1n);
+    // an account that never was a member is still refused, naming the flag; nothing is sent
+    const before = await hre.ethers.provider.getBlockNumber();
+    expect((await rejects(hre.run("mssa:report", { node: "15", type: "other", evidence: "x" }))).message).to.equal(
+      `mssa:report: --node ${signers[15].address} never was a member; nothing sent`,
+    );
+    expect(await hre.ethers.provider.getBlockNumber()).to.equal(before);
   });
 });
