@@ -21,7 +21,7 @@ import { Keystore } from "../../offchain/storage/keystore";
 import { registerRemote } from "../../offchain/services/mssa/clients";
 import { encodeKeyRequest } from "../../offchain/services/mssa/wire";
 import { Route } from "../../offchain/services/envelope";
-import { postEnvelope } from "../../offchain/services/client";
+import { ServiceError, postEnvelope } from "../../offchain/services/client";
 import { mulBase, randomScalar } from "../../offchain/crypto/group";
 
 const ABORTED = 4n;
@@ -210,6 +210,37 @@ describe("s25-rtm F2 (M): an authority that stalls its approval does not wedge t
     await registering;
     expect(waited, `bob's key request waited ${waited} ms on A's lock (held across B's approval)`).to.be.lessThan(2_000);
     expect(A.address).to.not.equal(B.address);
+  });
+});
+
+describe("s25-rtm, key-request CPU (not a finding): the key route has its own quota per client address", function () {
+  // a key request of MAX_BITS costs about 150 ms of CPU under the service lock and writes nothing;
+  // the service's general 600 a minute per address let one address fill a core. The route now has
+  // its own quota (KEY_PER_MINUTE, 60; here 3), as the detector's /v1/detect has
+  this.timeout(120_000);
+  let p: MssaPlace | undefined;
+  after(async () => p?.stop());
+
+  it("the fourth key request in a minute from one address is refused with 429; the other authority still answers", async () => {
+    p = await startPlace("PL-s25-fxm-keyquota", { keyPerMinute: 3 });
+    const ask = (i: number) => {
+      const u = Wallet.createRandom();
+      const body = encodeKeyRequest({
+        session: ethers.hexlify(ethers.randomBytes(32)),
+        user: u.address,
+        bits: 256,
+        transport: mulBase(randomScalar()),
+      });
+      return postEnvelope(p!.urls[i], "/v1/mssa/key", p!.req(i, Route.MssaKey, body, u), { attempts: 1, timeoutMs: 30_000, backoffMs: 10 });
+    };
+    for (let n = 0; n < 3; n++) await ask(0);
+    const refused = await ask(0).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(refused, "the fourth key request was answered").to.be.instanceOf(ServiceError);
+    expect((refused as ServiceError).status).to.equal(429);
+    await ask(1);
   });
 });
 

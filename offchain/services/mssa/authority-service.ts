@@ -342,6 +342,12 @@ export type AuthorityServiceDeps = {
    */
   announceMs?: number;
   /**
+   * `/v1/mssa/key` requests per client address per minute (default {@link KEY_PER_MINUTE}): the
+   * route's own quota, below the service's (s25-rtm: a key request of MAX_BITS costs about 150 ms
+   * of CPU under the service lock and writes nothing, so the service's 600 a minute filled a core)
+   */
+  keyPerMinute?: number;
+  /**
    * The document type that identifies a person at the place (default `IDENTITY_TYPE` of
    * mssa/registration, "passport"): a registration carries exactly one, and the nullifiers are
    * computed from its canonical form, whatever its position (h12-red N1, mssa.md §1.8). Only a
@@ -350,6 +356,13 @@ export type AuthorityServiceDeps = {
   identityType?: string;
   log?: (line: string) => void;
 };
+
+/**
+ * Default quota of `/v1/mssa/key` per client address per minute. A registration asks each authority
+ * of S for one key, so a user needs a few; 60 a minute at MAX_BITS is at most about 9 s of CPU a
+ * minute per address (a sixth of a core), where the service's general 600 allowed a whole core.
+ */
+export const KEY_PER_MINUTE = 60;
 
 /** When a kept release request was made (ms; its envelope's time); 0 when it does not open (an old format). */
 function releaseMadeAt(envelope: string): number {
@@ -1153,7 +1166,8 @@ export class AuthorityService {
     this.running = await startService(
       { ...cfg, name: `mssa-authority:${this.me}` },
       [
-        { path: "/v1/mssa/key", handle: (b) => this.key(b) },
+        // its own quota per address (s25-rtm, key-request CPU): a 429 the client retries later
+        { path: "/v1/mssa/key", handle: (b) => this.key(b), rateLimit: { max: this.d.keyPerMinute ?? KEY_PER_MINUTE, windowMs: 60_000 } },
         { path: "/v1/mssa/release", handle: (b) => this.release(b) },
         { path: "/v1/mssa/verify", handle: (b) => this.verify(b) },
         { path: "/v1/mssa/propose", handle: (b) => this.propose(b) },
