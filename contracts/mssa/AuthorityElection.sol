@@ -607,8 +607,9 @@ contract AuthorityElection is IAuthorityElection, AccessControl {
 
     /// @dev Whether `x` is in round `id`'s race at stage `st` (Nomination or Voting): see `_inOpenRace`
     function _racing(uint256 id, Round storage r, Stage st, address x) private view returns (bool) {
-        if (!isElector(id, x)) return false;
-        if (st == Stage.Nomination) return _standing[id][x] || _nominations[id][x] != 0;
+        // a nominee stands (`nominate` requires it or makes it so), and an evicted one still does
+        if (st == Stage.Nomination) return _standing[id][x] && isElector(id, x);
+        if (_nominations[id][x] == 0 || !isElector(id, x)) return false;
         // at most 2m <= 64 candidates, each one a nominee
         address[] storage cands = r.candidates;
         uint256 n = cands.length;
