@@ -210,9 +210,9 @@ task(
 
 task(
   "mssa:report",
-  "Reports misbehaviour (Eq. 1): counted once a quorum of sitting authorities attests, or at once from the detector role; about a nominee (during the vote: a candidate) of the open round, from the round's end on (her seat's powers at once)",
+  "Reports misbehaviour (Eq. 1): counted once a quorum of sitting authorities attests, or at once from the detector role; about a stander or nominee (during the vote: a candidate) of the open round, from the round's end on (her seat's powers at once)",
 )
-  .addParam("node", "The misbehaving member (account)")
+  .addParam("node", "The misbehaving member (account; a former member's account too: the count goes to its person's record)")
   .addParam("type", "block-detection | communication | no-response | other")
   .addOptionalParam("from", "The reporting sitting authority or detector (account; default: the deployment's detector)")
   .addOptionalParam(
@@ -240,9 +240,17 @@ task(
     // evidence so that their attestations add up to the quorum. The default names the node, the
     // behaviour and the round, so two authorities that run the same command attest one report.
     const evidence = hre.ethers.id(a.evidence || `${node}:${a.type}:round ${await c.el.currentRound()}`);
-    // the report's own refusals a read knows (s23-fxops): no member, the reporter itself, counted already
-    if (!(await c.el.isMember(node))) throw new RefusedError(`mssa:report: --node ${node} is not a member; nothing sent`);
-    if (node === (await signer.getAddress())) throw new RefusedError(`mssa:report: --node ${node} is the reporter itself; nothing sent`);
+    // the report's own refusals a read knows (s23-fxops): never a member, the reporter's own person,
+    // counted already. A former account is reported as the contract allows (s20 F2, s25-rtm F3): the
+    // count reaches the person's record, which her account now inherits
+    const person = await c.el.personOf(node);
+    if (person === hre.ethers.ZeroHash) throw new RefusedError(`mssa:report: --node ${node} never was a member; nothing sent`);
+    const reporter = await signer.getAddress();
+    if (node === reporter) throw new RefusedError(`mssa:report: --node ${node} is the reporter itself; nothing sent`);
+    if (person === (await c.el.personOf(reporter)))
+      throw new RefusedError(
+        `mssa:report: --node ${node} is another account of the reporter's own person (--from ${reporter}); nothing sent`,
+      );
     const known = await c.el.reportOf(await c.el.reportIdOf(node, f, evidence));
     if (Number(known.state) > 1)
       throw new RefusedError(
@@ -261,9 +269,12 @@ task(
     return { id, state, deferredTo, counts: m.counts.map(Number), ratio: m.ratio };
   });
 
-task("mssa:contest", "The reported member contests an applied misbehaviour report; the arbiter then rules on it (mssa:resolve)")
+task(
+  "mssa:contest",
+  "The reported member (or her account now, if she moved) contests an applied misbehaviour report; the arbiter then rules on it (mssa:resolve)",
+)
   .addParam("id", "The report id (mssa:report prints it)")
-  .addParam("from", "The reported member (account)")
+  .addParam("from", "The reported account, or the account that holds the reported person's election nullifier now")
   .setAction(async (a: { id: string; from: string }, hre) => {
     const c = await mssaContext(hre);
     const id = reportId("mssa:contest", a.id);
@@ -272,7 +283,15 @@ task("mssa:contest", "The reported member contests an applied misbehaviour repor
     if (Number(r.state) === 0) throw new UsageError(`mssa:contest: --id ${id} is no report`);
     if (Number(r.state) !== 2)
       throw new RefusedError(`mssa:contest: report ${id} is ${REPORT_STATES[Number(r.state)]}; only an applied report can be contested`);
-    if (r.node !== from) throw new RefusedError(`mssa:contest: --from ${from} is not the reported member ${r.node}; only it may contest`);
+    // as the contract: the reported account, or the person's account now (s25-rtm F3: her record
+    // carries the count, so a member who moved to a new account contests from it)
+    if (r.node !== from) {
+      const holder = await c.el.electorOf(await c.el.reportPersonOf(id));
+      if (holder !== from)
+        throw new RefusedError(
+          `mssa:contest: --from ${from} is neither the reported account ${r.node} nor the account its person holds now${holder === hre.ethers.ZeroAddress ? " (none)" : ` (${holder})`}; only those may contest`,
+        );
+    }
     const rc = await minedReceipt(c.el.connect(await c.signer(a.from, "--from")).contest(id));
     console.log(`report ${id} contested by ${from}; the arbiter rules with mssa:resolve; ${gas(rc)}`);
     return { id, state: "contested" };

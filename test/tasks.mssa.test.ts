@@ -136,7 +136,7 @@ describe("tasks: mssa:* (in-process network, one process)", function () {
       `mssa:report: the report of ${bad} for other with this --evidence is applied already (the same evidence counts once); nothing sent`,
     );
     expect((await rejects(hre.run("mssa:report", { node: "15", type: "other", evidence: "x" }))).message).to.equal(
-      `mssa:report: --node ${signers[15].address} is not a member; nothing sent`,
+      `mssa:report: --node ${signers[15].address} never was a member; nothing sent`,
     );
     expect(await hre.ethers.provider.getBlockNumber(), "a refused report was sent").to.equal(blockR);
     // the nominees others nominate accept first (s23-rtm F3); the first stand opens the round

@@ -28,10 +28,11 @@ pragma solidity 0.8.30;
 /// attesting the same evidence, or alone by an account with DETECTOR_ROLE; a report is keyed on its
 /// evidence alone, so evidence counts once ever. An authority that is a nominee of the open round
 /// cannot attest reports about another nominee of that round, the nominee taken as a person: any
-/// account her election nullifier was held by (s23-rtm F6). A report about a nominee of the open
-/// round, applied after her nomination, is deferred: it counts from the round's end (elect or abort)
-/// on, so no report made during a round changes a nominee's eligibility or weight in it
-/// (s20-redm F1); a dismissal before then takes it out. The reported node can contest an
+/// account her election nullifier was held by (s23-rtm F6). A report about a stander or nominee of
+/// the open round (a candidate during the vote), applied after she stood, is deferred: it counts
+/// from the round's end (elect or abort) on, so no report made during a round changes the
+/// eligibility or weight of anyone taking part in it (s20-redm F1, s25-rtm F1); a dismissal
+/// before then takes it out. The reported node can contest an
 /// applied report; ARBITER_ROLE upholds or dismisses it (dismissal takes the count back).
 /// One person, one elector (h11-red2 M1, s20-redm F5): every member carries an election nullifier
 /// e = HMAC(electionKey, "metatrust MSSA elector" || identity), computed off-chain from the identity
@@ -182,8 +183,8 @@ interface IAuthorityElection {
         uint16 count,
         uint256 ratio
     );
-    /// @notice A report reached its quorum (or came from the detector) while `node`'s person is a
-    /// nominee of `round`: it counts when the round ends (elect or abort), unless dismissed first.
+    /// @notice A report reached its quorum (or came from the detector) while `node`'s person stands
+    /// in, is a nominee of or is a candidate of `round`: it counts when the round ends (elect or abort), unless dismissed first.
     event MisbehaviourDeferred(bytes32 indexed reportId, address indexed node, uint8 behaviour, uint256 round);
 
     /// @notice Adds `member` (one of the M active users) as the elector of the person behind
@@ -249,7 +250,8 @@ interface IAuthorityElection {
     /// `node` is a member or a former member: the count goes to the record of the person behind the
     /// last election nullifier it held (shared by all her accounts, s20-redm F2). If that person is
     /// in the open round's race (the reported account or her account now is an elector of the round
-    /// and, during the nomination stage, a nominee, during the vote, a candidate: s21-review2 L1),
+    /// and, during the nomination stage, stands in it or is a nominee (s25-rtm F1), during the vote,
+    /// a candidate: s21-review2 L1),
     /// the count is deferred to the round's end (MisbehaviourDeferred, `Report.deferredTo`): it
     /// changes neither her eligibility nor her weight in that round (s20-redm F1). It does count at
     /// once against her seat's powers: `isAuthority` reads it (s21-review2 M1).
@@ -307,13 +309,24 @@ interface IAuthorityElection {
     /// @notice The election nullifier `member` holds (zero if none: not a member).
     function electorNullifierOf(address member) external view returns (bytes32);
 
+    /// @notice The election nullifier `account` held last (zero if it never was a member). Kept
+    /// after `remove`, unlike `electorNullifierOf`: a former account still names its person, so
+    /// `report` accepts it (its report reaches her record) and `electorOf(personOf(a))` is her
+    /// account now (s25-rtm F3).
+    function personOf(address account) external view returns (bytes32);
+
+    /// @notice The election nullifier of the person whose record applied report `id` raised (zero
+    /// if it never applied). `contest` accepts the reported account and `electorOf` of this.
+    function reportPersonOf(bytes32 id) external view returns (bytes32);
+
     /// @notice Eq. 1 for `node`: its counts t_if and its ratio R_bw in WAD. The record is the
     /// person's: every account that held her election nullifier shares it (zero for an account
     /// that never was a member).
     function misbehaviour(address node) external view returns (uint16[4] memory counts, uint256 ratio);
 
     /// @notice The counts of `node`'s person deferred until round `until` ends (uncapped; zero and
-    /// `until` 0 if none wait): reports applied while she is a nominee of the open round (s20-redm F1).
+    /// `until` 0 if none wait): reports applied while she stands in, is a nominee of or is a candidate of the open round (s20-redm F1,
+    /// s25-rtm F1).
     function deferredMisbehaviour(address node) external view returns (uint16[4] memory counts, uint256 until);
 
     /// @notice Nomination votes V received by `nominee` in `round`.

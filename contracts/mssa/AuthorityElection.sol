@@ -457,6 +457,16 @@ contract AuthorityElection is IAuthorityElection, AccessControl {
     }
 
     /// @inheritdoc IAuthorityElection
+    function personOf(address account) external view returns (bytes32) {
+        return _personOf[account];
+    }
+
+    /// @inheritdoc IAuthorityElection
+    function reportPersonOf(bytes32 id) external view returns (bytes32) {
+        return _reportPerson[id];
+    }
+
+    /// @inheritdoc IAuthorityElection
     function misbehaviour(address node) external view returns (uint16[4] memory counts, uint256 ratio) {
         for (uint256 f; f < BordaCount.BEHAVIOURS; ++f) counts[f] = _capped(node, f);
         ratio = _ratio(node);
@@ -579,8 +589,10 @@ contract AuthorityElection is IAuthorityElection, AccessControl {
 
     /// @dev Whether `node`'s person (`e`) is still in the race of the open round: the reported
     /// account or the account that holds e now (one person has one nominee account) is an elector
-    /// of the round and, during the nomination stage, a nominee, during the vote, a candidate
-    /// (s21-review2 L1: a nominee not selected, evicted or removed is in no race any more)
+    /// of the round and, during the nomination stage, stands in it or is a nominee (s25-rtm F1: a
+    /// stander waiting for her nominators could be made ineligible before the first nomination),
+    /// during the vote, a candidate (s21-review2 L1: a nominee not selected or removed is in no
+    /// race any more; an evicted one still stands and may be nominated again)
     function _inOpenRace(address node, bytes32 e) private view returns (uint256 cur, bool racing) {
         cur = _current;
         Round storage r = _rounds[cur];
@@ -595,8 +607,9 @@ contract AuthorityElection is IAuthorityElection, AccessControl {
 
     /// @dev Whether `x` is in round `id`'s race at stage `st` (Nomination or Voting): see `_inOpenRace`
     function _racing(uint256 id, Round storage r, Stage st, address x) private view returns (bool) {
+        // a nominee stands (`nominate` requires it or makes it so), and an evicted one still does
+        if (st == Stage.Nomination) return _standing[id][x] && isElector(id, x);
         if (_nominations[id][x] == 0 || !isElector(id, x)) return false;
-        if (st == Stage.Nomination) return true;
         // at most 2m <= 64 candidates, each one a nominee
         address[] storage cands = r.candidates;
         uint256 n = cands.length;
@@ -634,7 +647,7 @@ contract AuthorityElection is IAuthorityElection, AccessControl {
     }
 
     /// @dev A report reached its quorum (or came from the detector): it counts now, or, about a
-    /// nominee of the open round, when that round ends (s20-redm F1: whoever profits from the
+    /// stander, nominee or candidate of the open round (`_inOpenRace`), when that round ends (s20-redm F1: whoever profits from the
     /// round's outcome, a rival or a sitting authority an abort keeps in its seat, cannot change a
     /// nominee's eligibility or weight during it)
     function _apply(bytes32 id, Report storage rp) private {

@@ -68,13 +68,21 @@ export type MssaPlace = {
  * (unsealed unless `passphrase`), the ledger connected with its account, no peer overrides yet, one
  * attempt at a peer; and a fresh place key for the caller to provision (`importPlaceKey`).
  * @param address - the CredentialLedger
- * @param o - tag: the folders' prefix; windowMs, now, announceMs, log: as AuthorityServiceDeps (log: none by default)
+ * @param o - tag: the folders' prefix; windowMs, now, announceMs, keyPerMinute, log: as AuthorityServiceDeps (log: none by default)
  */
 export async function placeDeps(
   address: string,
   place: string,
   members: readonly Wallet[],
-  o: { tag: string; passphrase?: string; windowMs?: number; now?: () => number; announceMs?: number; log?: (line: string) => void },
+  o: {
+    tag: string;
+    passphrase?: string;
+    windowMs?: number;
+    now?: () => number;
+    announceMs?: number;
+    keyPerMinute?: number;
+    log?: (line: string) => void;
+  },
 ) {
   const [operator] = await hre.ethers.getSigners();
   await (
@@ -100,6 +108,7 @@ export async function placeDeps(
       ...(o.windowMs ? { windowMs: o.windowMs } : {}),
       ...(o.now ? { now: o.now } : {}),
       ...(o.announceMs ? { announceMs: o.announceMs } : {}),
+      ...(o.keyPerMinute ? { keyPerMinute: o.keyPerMinute } : {}),
       log: o.log ?? (() => undefined),
     };
   });
@@ -110,12 +119,12 @@ export async function placeDeps(
  * Deploys the system and starts both authority services of `place`.
  * @param place - the place's name
  * @param o - passphrase: the authorities' keystore passphrase (default none: unsealed records);
- *   windowMs: their freshness window; now: the clock both services and {@link MssaPlace.req} read
+ *   windowMs: their freshness window; keyPerMinute: their key route's quota per address; now: the clock both services and {@link MssaPlace.req} read
  *   (default the wall clock; a test that crosses windows moves its own instead of waiting)
  */
 export async function startPlace(
   place: string,
-  o: { passphrase?: string; windowMs?: number; now?: () => number } = {},
+  o: { passphrase?: string; windowMs?: number; now?: () => number; keyPerMinute?: number } = {},
 ): Promise<MssaPlace> {
   const now = o.now ?? Date.now;
   const f = await deploySystemFixture();

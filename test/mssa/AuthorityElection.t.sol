@@ -73,6 +73,8 @@ contract AuthorityElectionHandler is Test {
     uint256 public nominationEnd;
     uint256 public votingEnd;
     mapping(uint256 round => mapping(address => bool)) public ghostNominated;
+    /// @dev who stands in a round (stood, or nominated herself): in the race (s25-rtm F1)
+    mapping(uint256 round => mapping(address => bool)) public ghostStanding;
     mapping(uint256 round => mapping(address => bool)) public ghostVoted;
     mapping(uint256 round => mapping(address => uint256)) public ghostNominations;
     mapping(uint256 round => address[]) internal _ghostNominees;
@@ -266,7 +268,9 @@ contract AuthorityElectionHandler is Test {
         bool standing = nomineeSeed % 8 != 3 || election.isStanding(r, nominee) || nominee == caller;
         if (nomineeSeed % 8 != 3) {
             vm.prank(nominee);
-            try election.stand(r) {} catch {}
+            try election.stand(r) {
+                ghostStanding[r][nominee] = true;
+            } catch {}
         }
         uint256 named = nomineeSeed % 8 == 5 ? r + 1 : r;
         open = open && named == r && standing;
@@ -281,6 +285,7 @@ contract AuthorityElectionHandler is Test {
             if (named != r) _violate(ELECTION, "a nomination counted in a round it does not name");
             if (!standing) _violate(ELECTION, "a nomination of a member who does not stand");
             ghostNominated[r][caller] = true;
+            ghostStanding[r][nominee] = true;
             ghostNominationSeed[r] ^= keccak256(abi.encode(caller, nominee));
             if (ghostNominations[r][nominee]++ == 0) _ghostNominees[r].push(nominee);
             ++ghostNominationTotal[r];
@@ -654,7 +659,8 @@ contract AuthorityElectionHandler is Test {
     }
 
     /// `node`'s person is in the open round's race: the account, or her account now, is an elector of
-    /// the round and a nominee (nomination stage) or a candidate (vote) (s21-review2 L1).
+    /// the round and stands or is a nominee (nomination stage: s25-rtm F1) or a candidate (vote)
+    /// (s21-review2 L1).
     function _nomineePerson(address node) internal view returns (bool) {
         if (!_open()) return false;
         return _racing(node) || _racing(ghostElectorOf[ghostPersonOf[node]]);
@@ -662,8 +668,9 @@ contract AuthorityElectionHandler is Test {
 
     function _racing(address x) internal view returns (bool) {
         uint256 r = ghostRound;
-        if (x == address(0) || ghostNominations[r][x] == 0 || !_elector(r, x)) return false;
-        if (ghostStage == IAuthorityElection.Stage.Nomination) return true;
+        if (x == address(0) || !_elector(r, x)) return false;
+        if (ghostStage == IAuthorityElection.Stage.Nomination)
+            return ghostStanding[r][x] || ghostNominations[r][x] != 0;
         address[] storage cs = _ghostCandidates[r];
         for (uint256 i; i < cs.length; ++i) if (cs[i] == x) return true;
         return false;

@@ -51,6 +51,9 @@
  * verifier keeps its release requests, so its retry resends the same bytes and the other authority
  * answers from its reply cache. Proposal and approvals are idempotent by the chain (a registration
  * already proposed is not proposed again; an approval already given is not sent again).
+ *
+ * No lock across the network: a route that needs its peers (verify's releases, propose's approvals)
+ * calls them without the service lock, so a peer that stalls delays that request only (s25-rtm F2).
  */
 import { EndpointError, checkEndpoint } from "../endpoint";
 import path from "path";
@@ -339,6 +342,12 @@ export type AuthorityServiceDeps = {
    */
   announceMs?: number;
   /**
+   * `/v1/mssa/key` requests per client address per minute (default {@link KEY_PER_MINUTE}): the
+   * route's own quota, below the service's (s25-rtm: a key request of MAX_BITS costs about 150 ms
+   * of CPU under the service lock and writes nothing, so the service's 600 a minute filled a core)
+   */
+  keyPerMinute?: number;
+  /**
    * The document type that identifies a person at the place (default `IDENTITY_TYPE` of
    * mssa/registration, "passport"): a registration carries exactly one, and the nullifiers are
    * computed from its canonical form, whatever its position (h12-red N1, mssa.md §1.8). Only a
@@ -347,6 +356,13 @@ export type AuthorityServiceDeps = {
   identityType?: string;
   log?: (line: string) => void;
 };
+
+/**
+ * Default quota of `/v1/mssa/key` per client address per minute. A registration asks each authority
+ * of S for one key, so a user needs a few; 60 a minute at MAX_BITS is at most about 9 s of CPU a
+ * minute per address (a sixth of a core), where the service's general 600 allowed a whole core.
+ */
+export const KEY_PER_MINUTE = 60;
 
 /** When a kept release request was made (ms; its envelope's time); 0 when it does not open (an old format). */
 function releaseMadeAt(envelope: string): number {
@@ -947,8 +963,11 @@ export class AuthorityService {
     const v = this.rec.verified[sid];
     if (!v) throw refuse(`propose: session ${m.session} was not verified here`);
     verifyEnvelope(env, { kind: Kind.Request, route: Route.MssaPropose, audience: this.audience, sender: fromAccount(v.user) });
-    return this.cache.once(env.requestId, env.issuedAt, raw, () =>
-      this.mutex.run(async () => {
+    return this.cache.once(env.requestId, env.issuedAt, raw, async () => {
+      // under the lock: the consent's check, the proposal and this authority's own approval. They
+      // write nothing here: the chain is their record (a retry, or a retry after a crash, finds the
+      // proposal and the approval there and sends neither again), and the reply cache keeps the reply
+      const authorities = await this.mutex.run(async () => {
         const { authorities } = await this.placeOnChain();
         const { domain, types } = await registrationTypedData(this.d.ledger);
         const electorNullifier = v.electorNullifier ?? ZeroHash;
@@ -996,30 +1015,36 @@ export class AuthorityService {
         }
         await this.approveChecked(sid, v.id);
         faultPoint("authority:after-propose");
-        const missed: unknown[] = [];
-        // the other members of the set the user named (they verified the session; h15-red2 R1), or
-        // every authority of the place for a session verified before sets existed
-        for (const a of v.set ?? authorities) {
-          if (getAddress(a) === getAddress(this.me) || !authorities.includes(getAddress(a))) continue;
-          const reg = await this.d.ledger.registration(v.id);
-          // approvals of authorities that left the place count on-chain but not at k (ApprovalsStale):
-          // ask on while the registration is pending
-          if (Number(reg.status) !== 1) break;
-          if (await this.d.ledger.approvedBy(v.id, a)) continue;
-          // one member that does not answer or refuses is passed by: the others may make k
-          try {
-            await this.askApproval(a, sid, v.id);
-          } catch (e) {
-            missed.push(e);
-            this.log(`registration ${v.id.slice(0, 10)}…: no approval from ${a} (${(e as Error).message.split("\n")[0]})`);
-          }
+        return authorities;
+      });
+      // the others' approvals, without the lock (s25-rtm F2): a peer that holds its reply open (or
+      // is cut off) delayed every route of this authority for its whole peer timeout. Nothing here
+      // writes local state: each peer's approval is on-chain, read again before it is asked, and a
+      // peer's own approve is idempotent, so two proposals of one session asking at once, or a
+      // retry, approve once
+      const missed: unknown[] = [];
+      // the other members of the set the user named (they verified the session; h15-red2 R1), or
+      // every authority of the place for a session verified before sets existed
+      for (const a of v.set ?? authorities) {
+        if (getAddress(a) === getAddress(this.me) || !authorities.includes(getAddress(a))) continue;
+        const reg = await this.d.ledger.registration(v.id);
+        // approvals of authorities that left the place count on-chain but not at k (ApprovalsStale):
+        // ask on while the registration is pending
+        if (Number(reg.status) !== 1) break;
+        if (await this.d.ledger.approvedBy(v.id, a)) continue;
+        // one member that does not answer or refuses is passed by: the others may make k
+        try {
+          await this.askApproval(a, sid, v.id);
+        } catch (e) {
+          missed.push(e);
+          this.log(`registration ${v.id.slice(0, 10)}…: no approval from ${a} (${(e as Error).message.split("\n")[0]})`);
         }
-        const outcome = await this.outcome(v.id);
-        // not granted: the first failure is the user's to hear (her client retries, or resumes later)
-        if (!outcome.granted && missed.length) throw missed[0];
-        return this.reply(env, raw, encodeOutcome(outcome));
-      }),
-    );
+      }
+      const outcome = await this.outcome(v.id);
+      // not granted: the first failure is the user's to hear (her client retries, or resumes later)
+      if (!outcome.granted && missed.length) throw missed[0];
+      return this.reply(env, raw, encodeOutcome(outcome));
+    });
   }
 
   private async askApproval(authority: string, session: string, id: string): Promise<Outcome> {
@@ -1141,7 +1166,8 @@ export class AuthorityService {
     this.running = await startService(
       { ...cfg, name: `mssa-authority:${this.me}` },
       [
-        { path: "/v1/mssa/key", handle: (b) => this.key(b) },
+        // its own quota per address (s25-rtm, key-request CPU): a 429 the client retries later
+        { path: "/v1/mssa/key", handle: (b) => this.key(b), rateLimit: { max: this.d.keyPerMinute ?? KEY_PER_MINUTE, windowMs: 60_000 } },
         { path: "/v1/mssa/release", handle: (b) => this.release(b) },
         { path: "/v1/mssa/verify", handle: (b) => this.verify(b) },
         { path: "/v1/mssa/propose", handle: (b) => this.propose(b) },
