@@ -1,0 +1,94 @@
+/**
+ * Red team s25-rtt (outside review of paper 4: trust, agreements, disputes). Each test states the
+ * property the protocol should hold and FAILS on the code as it stands (findings, not fixed here).
+ *
+ * R1 (M) An upheld verdict against a person's further avatar costs the person nothing: the court
+ *    makes the owner's attested account the respondent's party (juror exclusion, appeal, a rejected
+ *    claim's deposit and fees) but lands the loser penalty only on the respondent avatar's own entry
+ *    (none, or a reputation-0 plain entry), never on the owner's attested avatar, whose reputation
+ *    is the person's court weight. A claimant who loses pays loserPenalty; a respondent who loses
+ *    through a further avatar pays nothing: risk on one side only.
+ * R2 (L) A court that does not hold the TrustManager's FEEDBACK_ROLE (bound once, to one court,
+ *    never revocable) opens ordinary disputes and takes their deposits, but every decided verdict
+ *    reverts in `resolve` (adjustReputation), so the case never closes and the deposit and the
+ *    jurors' settlement are stranded. Flag contests (FlagContestUnavailable) and avatar disputes
+ *    (TraceUnavailable, `_ruleOnCase`) are refused or handled on such a court; nature 0 is not.
+ */
+import { expect } from "chai";
+import { ethers } from "hardhat";
+import { loadFixture, mine, setBalance, time } from "@nomicfoundation/hardhat-toolbox/network-helpers";
+import { byVoter, deployDisputeFixture, nextEvidence, salt } from "../fixtures/disputes";
+import { id, Kind } from "../fixtures/trust";
+import { commitmentOf } from "../../offchain/disputes/tally";
+import { attestRegistration } from "../../offchain/trust/ledger";
+import { DEFAULT_DISPUTE_PARAMS as P } from "../../offchain/disputes/params";
+import { MITRegistry__factory } from "../../typechain-types";
+import { attestClaimantAvatar, CLAIMANT_AVATAR, encodedEvidence } from "../helpers/encoded-evidence";
+
+const EV = encodedEvidence(id("s25rtt-ghost"), { reporter: CLAIMANT_AVATAR });
+const SERIAL = id("s25rtt-ghost-owner-mit");
+
+/** The owner of "ghost" has an attested avatar "main" (its account `owner`, reputation 0.5, old enough to vote). */
+async function ownerKnown() {
+  const f = await deployDisputeFixture();
+  const registry = MITRegistry__factory.connect(f.deployment.contracts.MITRegistry.address, f.msrp);
+  const notAfter = (await time.latest()) + 365 * 86_400;
+  await registry.issueMIT(SERIAL, id("key"), "params-cid");
+  // the misbehaving avatar: a further avatar of the owner, logged in, no trust entry
+  await registry.recordLogin(id("s25rtt-ghost"), SERIAL, id("warrant"), id("vid"), notAfter);
+  await registry.recordLogin(id("s25rtt-main"), SERIAL, id("warrant-m"), id("vid-m"), notAfter);
+  const owner = ethers.Wallet.createRandom().connect(ethers.provider);
+  await setBalance(owner.address, 10n ** 20n);
+  const deadline = BigInt(await time.latest()) + 3600n;
+  const att = await attestRegistration(f.msrp, f.trust, id("s25rtt-main"), "avatar", owner.address, deadline);
+  await f.trust.connect(owner).registerAttested(id("s25rtt-main"), Kind.Avatar, deadline, att);
+  await attestClaimantAvatar({ registry, trust: f.trust, msrp: f.msrp });
+  await mine(Number(P.minAge) + 1);
+  await registry.requestTrace(id("s25rtt-ghost"), ethers.keccak256(EV)); // case #1, the victim's
+  return { ...f, registry, owner, jury: byVoter(f.disputes, f.signerOf) };
+}
+
+describe("s25-rtt findings (paper 4: trust, agreements, disputes)", () => {
+  it("R1: a verdict upheld against a person's further avatar costs that person loserPenalty (as a rejected claim costs the claimant)", async () => {
+    const f = await loadFixture(ownerKnown);
+    const main = id("s25rtt-main");
+    const before = (await f.trust.entity(main)).reputation;
+    await f.disputes.openAvatarDispute(id("claimant"), id("s25rtt-ghost"), 2, EV, 1n, { value: P.deposit });
+    // the owner's attested account is the respondent's party: excluded from the jury, may appeal
+    expect((await f.disputes.dispute(1n)).respondentController).to.equal(f.owner.address);
+    const jurors = f.voters.slice(0, 3);
+    for (const v of jurors) await f.jury.commit(1n, v, commitmentOf(1n, v, 0, salt(`s25rtt-${v}`)));
+    await time.increase(Number(P.commitPeriod) + 1);
+    for (const v of jurors) await f.jury.reveal(1n, v, 0, salt(`s25rtt-${v}`));
+    await time.increase(Number(P.revealPeriod) + 1);
+    // the party account could appeal the upheld verdict (it has the party's rights) ...
+    expect((await f.disputes.appealTerms(1n)).appellant).to.equal(f.owner.address);
+    await time.increase(Number(P.appealPeriod) + 1);
+    await f.disputes.resolve(1n);
+    expect((await f.disputes.dispute(1n)).outcome).to.equal(0n); // upheld
+    // ... but not the party's risk: the person's standing (its one attested avatar) is untouched
+    expect(before - (await f.trust.entity(main)).reputation, "the losing party's standing pays loserPenalty").to.equal(P.loserPenalty);
+  });
+
+  it("R2: a court that cannot move reputation refuses ordinary disputes, or closes them: never a deposit it can never return", async () => {
+    const f = await loadFixture(deployDisputeFixture);
+    const stray = await (await ethers.getContractFactory("DisputeResolution")).deploy(await f.trust.getAddress(), ethers.ZeroAddress, P);
+    const opened = await stray
+      .openDispute(id("claimant"), id("respondent"), 0, 2, nextEvidence(), "bafkrei-s25rtt", 0, { value: P.deposit })
+      .then(
+        () => true,
+        () => false,
+      );
+    if (!opened) return; // refused at the opening (as a flag contest is): nothing taken
+    expect(await ethers.provider.getBalance(await stray.getAddress())).to.equal(P.deposit);
+    const jury = byVoter(stray, f.signerOf);
+    const jurors = f.voters.slice(0, 3);
+    for (const v of jurors) await jury.commit(1n, v, commitmentOf(1n, v, 0, salt(`s25rtt-stray-${v}`)));
+    await time.increase(Number(P.commitPeriod) + 1);
+    for (const v of jurors) await jury.reveal(1n, v, 0, salt(`s25rtt-stray-${v}`));
+    await time.increase(Number(P.revealPeriod) + Number(P.appealPeriod) + 1);
+    // decided (upheld by 1.5 of weight): resolve must close it and credit the deposit back
+    await expect(stray.resolve(1n), "the decided case closes").to.not.be.reverted;
+    expect(await stray.owed(await f.msrp.getAddress())).to.equal(P.deposit);
+  });
+});
