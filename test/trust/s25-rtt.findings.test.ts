@@ -13,6 +13,13 @@
  *    reverts in `resolve` (adjustReputation), so the case never closes and the deposit and the
  *    jurors' settlement are stranded. Flag contests (FlagContestUnavailable) and avatar disputes
  *    (TraceUnavailable, `_ruleOnCase`) are refused or handled on such a court; nature 0 is not.
+ * R3 (M) The detector's key picks the verdict of an ordinary dispute (neither party's): a reveal
+ *    carries its choice in calldata, so the detector, seeing the reveals of the side it wants to
+ *    lose in the mempool, front-runs them with flags; `reveal` refuses a flagged voter outside a
+ *    flag contest, `settle` then spares it (D2), and the verdict flips. The flag-run rule that
+ *    fixed this for flag contests (s20-redt F3: only a flag held since a run at or before the
+ *    opening bars) is not applied to other natures; the flags are public and contestable, but
+ *    only after the verdict they bought.
  */
 import { expect } from "chai";
 import { ethers } from "hardhat";
@@ -23,6 +30,7 @@ import { commitmentOf } from "../../offchain/disputes/tally";
 import { attestRegistration } from "../../offchain/trust/ledger";
 import { DEFAULT_DISPUTE_PARAMS as P } from "../../offchain/disputes/params";
 import { MITRegistry__factory } from "../../typechain-types";
+import { TRUST_ROLE_SIGNERS } from "../../offchain/chain/system";
 import { attestClaimantAvatar, CLAIMANT_AVATAR, encodedEvidence } from "../helpers/encoded-evidence";
 
 const EV = encodedEvidence(id("s25rtt-ghost"), { reporter: CLAIMANT_AVATAR });
@@ -90,5 +98,26 @@ describe("s25-rtt findings (paper 4: trust, agreements, disputes)", () => {
     // decided (upheld by 1.5 of weight): resolve must close it and credit the deposit back
     await expect(stray.resolve(1n), "the decided case closes").to.not.be.reverted;
     expect(await stray.owed(await f.msrp.getAddress())).to.equal(P.deposit);
+  });
+
+  it("R3: a flag set after an ordinary dispute opened does not pick which sealed votes count (the detector is no party to it)", async () => {
+    const f = await loadFixture(deployDisputeFixture);
+    const detector = (await ethers.getSigners())[TRUST_ROLE_SIGNERS.detector];
+    const jury = byVoter(f.disputes, f.signerOf);
+    await f.disputes.openDispute(id("claimant"), id("respondent"), 0, 2, nextEvidence(), "bafkrei-s25rtt-r3", 0, { value: P.deposit });
+    // five eligible jurors of weight 0.5: three seal "upheld", two "rejected"
+    const choices = [0, 0, 0, 1, 1];
+    const jurors = f.voters.slice(0, 5);
+    for (const [i, v] of jurors.entries()) await jury.commit(1n, v, commitmentOf(1n, v, choices[i], salt(`s25rtt-r3-${v}`)));
+    await time.increase(Number(P.commitPeriod) + 1);
+    // v0's reveal (choice 0 in its calldata) is seen pending; the detector's flag is mined ahead of it
+    await f.trust.connect(detector).flag(jurors[0], 3, id("s25rtt: flag bought with a pending reveal"), 0);
+    for (const [i, v] of jurors.entries()) await jury.reveal(1n, v, choices[i], salt(`s25rtt-r3-${v}`)).catch(() => undefined); // v0's is refused (Flagged)
+    await time.increase(Number(P.revealPeriod) + Number(P.appealPeriod) + 1);
+    await f.disputes.resolve(1n);
+    const d = await f.disputes.dispute(1n);
+    expect(d.void_).to.equal(false);
+    // the sealed majority (1.5 of 2.5) upheld the claim; with v0 silenced it is an even split: rejected
+    expect(d.outcome, "the verdict is the sealed majority's, not the detector's choice").to.equal(0n);
   });
 });
