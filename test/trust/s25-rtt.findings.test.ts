@@ -20,6 +20,12 @@
  *    fixed this for flag contests (s20-redt F3: only a flag held since a run at or before the
  *    opening bars) is not applied to other natures; the flags are public and contestable, but
  *    only after the verdict they bought.
+ * R4 (M) A person judges his own ordinary (nature 0) dispute: against an avatar, the court takes
+ *    the respondent's party to be the controller of the avatar's trust entry (a plain entry his
+ *    spare account registered while the avatar was logged out), not the owner's attested account as
+ *    it does for avatar disputes (session 15's final read). The chain links the two (the owner tag,
+ *    `attestedAvatarOf`), yet the owner's attested avatar is an eligible juror with full weight in
+ *    the case against his other avatar, and the spare account holds the party's appeal.
  */
 import { expect } from "chai";
 import { ethers } from "hardhat";
@@ -119,5 +125,34 @@ describe("s25-rtt findings (paper 4: trust, agreements, disputes)", () => {
     expect(d.void_).to.equal(false);
     // the sealed majority (1.5 of 2.5) upheld the claim; with v0 silenced it is an even split: rejected
     expect(d.outcome, "the verdict is the sealed majority's, not the detector's choice").to.equal(0n);
+  });
+
+  it("R4: the owner's attested avatar may not judge an ordinary dispute against his other avatar", async () => {
+    const f = await loadFixture(deployDisputeFixture);
+    const registry = MITRegistry__factory.connect(f.deployment.contracts.MITRegistry.address, f.msrp);
+    const [spare, owner] = [ethers.Wallet.createRandom().connect(ethers.provider), ethers.Wallet.createRandom().connect(ethers.provider)];
+    for (const w of [spare, owner]) await setBalance(w.address, 10n ** 20n);
+    const [ghost, main] = [id("s25rtt-r4-ghost"), id("s25rtt-r4-main")];
+    // his further avatar's entry, taken from a spare account while it was logged out
+    await f.trust.connect(spare).register(ghost, Kind.Avatar);
+    const notAfter = (await time.latest()) + 365 * 86_400;
+    await registry.issueMIT(id("s25rtt-r4-mit"), id("key"), "params-cid");
+    await registry.recordLogin(ghost, id("s25rtt-r4-mit"), id("warrant"), id("vid"), notAfter);
+    await registry.recordLogin(main, id("s25rtt-r4-mit"), id("warrant-m"), id("vid-m"), notAfter);
+    const deadline = BigInt(await time.latest()) + 3600n;
+    const att = await attestRegistration(f.msrp, f.trust, main, "avatar", owner.address, deadline);
+    await f.trust.connect(owner).registerAttested(main, Kind.Avatar, deadline, att);
+    await mine(Number(P.minAge) + 1);
+    // the chain knows both avatars are one person's
+    expect(await registry.ownerTagOf(ghost)).to.equal(await registry.ownerTagOf(main));
+    expect(await f.trust.attestedAvatarOf(await registry.ownerTagOf(ghost))).to.equal(main);
+    await f.disputes.openDispute(id("claimant"), ghost, 0, 2, nextEvidence(), "bafkrei-s25rtt-r4", 0, { value: P.deposit });
+    expect(await f.disputes.eligibleWeight(1n, main), "the respondent's owner has no vote in his own case").to.equal(0n);
+    await f.disputes.connect(owner).commit(1n, main, commitmentOf(1n, main, 1, salt("s25rtt-r4")));
+    await time.increase(Number(P.commitPeriod) + 1);
+    await expect(f.disputes.connect(owner).reveal(1n, main, 1, salt("s25rtt-r4"))).to.be.revertedWithCustomError(
+      f.disputes,
+      "DisputeResolution__PartyCannotVote",
+    );
   });
 });
