@@ -336,13 +336,13 @@ task("dispute:commit", "Commits a vote (Step 2); the salt is kept in the keystor
     if (!Number.isInteger(a.choice) || a.choice < 0 || a.choice >= options)
       throw new UsageError(`--choice: dispute #${a.id} has ${options} options (0-${options - 1}); got ${a.choice}`);
     // The contract checks the snapshot eligibility at reveal; refuse here a vote that could never
-    // count. The view reads the commit's own flag rule: in a flag contest only a flag held since a
-    // detector run at or before its opening bars (one the detector, the other side, set later does
-    // not: s20-redt F3).
+    // count. The view reads the commit's own flag rule, in every nature: only a flag held since a
+    // detector run at or before the opening bars (one the detector sets later does not: s20-redt
+    // F3, s25-rtt R3).
     const weight = await c.dr.eligibleWeight(a.id, c.entityId(a.voter));
     if (weight === 0n)
       throw new RefusedError(
-        `dispute:commit: ${a.voter} has no vote in #${a.id} (below the minimum reputation or age at the snapshot, an entity of a party's controller, or flagged${Number((await c.dr.dispute(a.id)).nature) === 3 ? " since a detector run at or before the contest opened" : ""})`,
+        `dispute:commit: ${a.voter} has no vote in #${a.id} (below the minimum reputation or age at the snapshot, an entity of a party's controller, or flagged since a detector run at or before the dispute opened)`,
       );
     const rec = saltRecord(String(a.id), a.voter, Number((await c.dr.dispute(a.id)).round));
     // The salt is journaled before the send and deleted only if the contract refused the commit;

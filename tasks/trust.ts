@@ -657,7 +657,7 @@ task(
 
 task(
   "trust:detect",
-  "Runs the Sybil, on-off and good/bad-mouthing detectors over the on-chain rating history at one block (the report on IPFS names it, with the seeds) and flags what they find as one flag run (no flag contest opens while it is in flight, 10 min at most; runs begin 1 h apart); a kind the court cleared is flagged again only on conduct after the clearing",
+  "Runs the Sybil, on-off and good/bad-mouthing detectors over the on-chain rating history at one block (the report on IPFS names it, with the seeds) and flags what they find as one flag run (no dispute opens while it is in flight, 10 min at most; runs begin 1 h apart); a kind the court cleared is flagged again only on conduct after the clearing",
 )
   .addFlag("dryRun", "Report without flagging")
   .addFlag(

@@ -235,8 +235,11 @@ contract DisputeResolution is IDisputeResolution {
         d.nature = nature;
         // A flag contest judges the flags held now, each the instance it is now (its serial): a flag
         // set later, of another kind or of the same kind anew, is not cleared by its verdict.
+        // Every dispute fixes its jurors' flags by flag run (s25-rtt R3, s20-redt F3's rule in every
+        // nature): only a flag held since a run at or before the opening bars a juror (`_flagBars`).
+        d.runsAtOpening = _runsAtOpening();
         if (contested != 0) {
-            (d.contestedSerials, d.runsAtOpening) = _contestMarks(claimant);
+            d.contestedSerials = _trust.flagMarks(claimant);
             contested = _takeInstances(id, claimant, contested, d.contestedSerials);
         }
         d.contestedFlags = contested;
@@ -305,10 +308,9 @@ contract DisputeResolution is IDisputeResolution {
         if (bytes20(keccak256(abi.encode(id, voter, choice, salt))) != v.commitment)
             revert DisputeResolution__CommitmentMismatch(id, voter);
         if (choice >= d.options) revert DisputeResolution__InvalidChoice(id, choice);
-        // Still unflagged at reveal, except in a flag contest: there the detector is the other side,
-        // and a flag set after the commit (front-running the reveal it sees) would pick the votes
-        // that count. The commit checked the voter then.
-        if (e.flags & ATTACK_MASK != 0 && d.nature != NATURE_FLAG_CONTEST) revert DisputeResolution__Flagged(id, voter);
+        // The commit's flag rule, in every nature (s25-rtt R3): a flag set after the opening
+        // (front-running the reveal whose choice it reads) does not take the vote away.
+        if (_flagBars(d, voter, e.flags)) revert DisputeResolution__Flagged(id, voter);
         // Its identity still stands (h11-red2 D1): a revoked MIT or an admin's unverification after
         // the commit takes the vote away; a lapsed avatar session does not (its owner may log in
         // again, and an honest juror keeps its vote). The revoker is no party, so in a flag contest too.
@@ -438,11 +440,15 @@ contract DisputeResolution is IDisputeResolution {
             if (upheld) _credit(id, d.depositor, uint256(d.deposit) + d.appealFees);
             return;
         }
-        (bytes32 loser, address loserController) = upheld
-            ? (d.respondent, d.respondentController)
-            : (d.claimant, d.claimantController);
-        // A respondent avatar without a known owner account (0, see `_ownerAccount`) answers with
-        // the trace alone: an entry registered since is not provably the party's.
+        // The losing party's penalty falls on the entity that carries its court weight (s25-rtt R1):
+        // a respondent avatar the registry knows answers through its owner's attested avatar, the
+        // entity its party account (`_partyOf`: kept off the jury, may appeal, is paid) holds; the
+        // risk goes with those rights, as the claimant's does with its own. A respondent avatar
+        // without a known owner account (0) answers with the trace alone: an entry registered since
+        // is not provably the party's. The claimant is the entity its controller filed for.
+        address loserController = upheld ? d.respondentController : d.claimantController;
+        bytes32 loser = d.claimant;
+        if (upheld) (, loser, ) = _partyOf(d.respondent, address(0));
         if (loserController != address(0) && _trust.entity(loser).controller == loserController)
             _trust.adjustReputation(loser, -int256(uint256(_loserPenalty)));
         if (d.nature == NATURE_AVATAR) _ruleOnCase(id, d.traceCase, upheld);
@@ -511,13 +517,13 @@ contract DisputeResolution is IDisputeResolution {
         return why == 0 ? rep : 0;
     }
 
-    /// @dev A flag contest's record of the claimant's flag instances (`flagMarks` serials) and of
-    /// the detector's flag runs (`runsAtOpening`): never taken inside a run, so a run's flags all
-    /// precede the contest or all follow it (s20-redt F3, door 1); transaction order decides.
-    function _contestMarks(bytes32 claimant) private view returns (uint32[7] memory serials, uint32 runs) {
+    /// @dev A dispute's record of the detector's flag runs (`runsAtOpening`), in every nature
+    /// (s25-rtt R3): never taken inside a run, so a run's flags all precede the dispute or all
+    /// follow it (s20-redt F3, door 1); transaction order decides.
+    function _runsAtOpening() private view returns (uint32) {
         (uint256 count, uint256 inFlightUntil) = _trust.flagRunState();
         if (inFlightUntil != 0) revert DisputeResolution__FlagRunInFlight(inFlightUntil);
-        return (_trust.flagMarks(claimant), uint32(count));
+        return uint32(count);
     }
 
     /// @dev One contest per flag instance (s23-rtt R2): of the held kinds `held`, the contest takes
@@ -545,15 +551,17 @@ contract DisputeResolution is IDisputeResolution {
         if (taken == 0) revert DisputeResolution__FlagInstanceHeard(claimant, heardKind, serials[heardKind], earlier);
     }
 
-    /// @dev Whether the voter's flags (`flags`, its flags now) refuse its commit (and give it no
-    /// weight in `eligibleWeight`): any attack flag, except in a flag contest, where only a flag
-    /// held since a run at or before the contest's opening refuses. The detector is the other side
-    /// of a flag contest: a flag it sets later (front-running a juror's commit, s20-redt F3) must
-    /// not pick who votes; a ring's members flagged in the run that flagged the claimant, or
-    /// earlier, are held since a run at or before the opening (no contest opens inside a run).
+    /// @dev Whether the voter's flags (`flags`, its flags now) bar it from the dispute, in every
+    /// nature and at every step (`commit`, `reveal`, `settle`'s excusal, `eligibleWeight`): an
+    /// attack flag held since a run at or before the dispute's opening. A flag the detector sets
+    /// later (front-running a juror's commit in a flag contest, s20-redt F3, or its reveal in any
+    /// dispute, s25-rtt R3, where the choice is in the calldata) must not pick who votes; a ring's
+    /// members flagged in the run that flagged a contest's claimant, or earlier, are held since a
+    /// run at or before the opening (no dispute opens inside a run). A committed voter is never
+    /// barred later (its bar would have refused the commit): the checks after the commit hold the
+    /// rule, they do not add one.
     function _flagBars(Dispute storage d, bytes32 voter, uint8 flags) private view returns (bool) {
         if (flags & ATTACK_MASK == 0) return false;
-        if (d.nature != NATURE_FLAG_CONTEST) return true;
         return _trust.flagsHeldSince(voter, d.runsAtOpening) & ATTACK_MASK != 0;
     }
 
@@ -586,12 +594,12 @@ contract DisputeResolution is IDisputeResolution {
     /// every avatar of one person names one hearing (s21-review2 M2: nothing on-chain checks the
     /// handshake's signature, and a handshake re-labelled to another avatar of the claimant's must
     /// not be a fresh hearing after an acquittal); and the only account that may claim it: the
-    /// counterparty's owner's account (`_ownerAccount`'s notion, the court's for every avatar
+    /// counterparty's owner's account (`_partyOf`'s notion, the court's for every avatar
     /// party), 0 without a handshake (nobody may: `EvidenceWithoutHandshake`) and for an avatar the
     /// registry does not know or whose owner has no attested avatar (nobody may).
     function _hearingOf(bytes32 key, bytes32 counterparty) private view returns (bytes32 hearing, address account) {
         bytes16 person;
-        if (counterparty != bytes32(0)) (person, account) = _ownerAccountOf(counterparty);
+        if (counterparty != bytes32(0)) (person, , account) = _partyOf(counterparty, address(0));
         hearing = keccak256(abi.encode(key, person));
     }
 
@@ -698,11 +706,11 @@ contract DisputeResolution is IDisputeResolution {
             return -int256((uint256(_voterPenalty) * scaled) / (WAD * losing));
         }
         // Committed, not revealed: penalized if it could have revealed (a vote withheld after
-        // seeing the others loses at least what a losing vote would). A voter flagged now could
-        // not (`reveal` refuses a flagged voter outside a flag contest): no penalty (h11-red2 D2);
-        // nor could one whose identity is revoked now (h11-red2 D1).
+        // seeing the others loses at least what a losing vote would). A voter barred now by the
+        // flag rule could not (`reveal` refuses it, in every nature: `_flagBars`): no penalty
+        // (h11-red2 D2); nor could one whose identity is revoked now (h11-red2 D1).
         ITrustManager.Entity memory e = _trust.entity(voter);
-        if (e.flags & ATTACK_MASK != 0 && d.nature != NATURE_FLAG_CONTEST) return 0;
+        if (_flagBars(d, voter, e.flags)) return 0;
         if (!_trust.hasIdentityStanding(voter)) return 0;
         (, uint8 why) = _snapshotWeight(d, voter, e.controller);
         return why == 0 ? -int256(uint256(_voterPenalty)) : int256(0);
@@ -858,57 +866,65 @@ contract DisputeResolution is IDisputeResolution {
         for (uint256 c; c < 8; ++c) if (t[c] != 0) sums[c] = t[c] - 1;
     }
 
-    /// @dev Checks the respondent (or, for a flag contest, that there is none, that the claimant
-    /// is flagged and that the court can unflag) and returns the respondent's controller and, for
-    /// a flag contest, the claimant's attack flags (the contest's subject; 0 otherwise).
+    /// @dev Checks the respondent (or, for a flag contest, that there is none and that the claimant
+    /// is flagged) and that the court can move reputation, and returns the respondent's party
+    /// account (`_partyOf`) and, for a flag contest, the claimant's attack flags (the contest's
+    /// subject; 0 otherwise).
     function _respondentController(
         bytes32 claimant,
         bytes32 respondent,
         uint8 nature
-    ) private view returns (address, uint8 contested) {
+    ) private view returns (address party, uint8 contested) {
         if (nature == NATURE_FLAG_CONTEST) {
             // A flagged entity contests its flags: no respondent (the detector has no entity).
             if (respondent != bytes32(0)) revert DisputeResolution__FlagContestHasRespondent(respondent);
             contested = _trust.entity(claimant).flags & ATTACK_MASK;
             if (contested == 0) revert DisputeResolution__NotFlagged(claimant);
-            // Upholding must be able to unflag: only the TrustManager's bound court (its feedback holder) may.
-            if (!IAccessControl(address(_trust)).hasRole(FEEDBACK_ROLE, address(this)))
-                revert DisputeResolution__FlagContestUnavailable();
-            return (address(0), contested);
+        } else if (nature == NATURE_AVATAR) {
+            // A respondent avatar the registry knows is its owner's person, in every nature
+            // (`_partyOf`, s25-rtt R4). An avatar dispute's respondent may have no trust entry
+            // (h14-red2 G5: avatar-to-avatar interactions need none; the registry must know it, the
+            // case names it, `bindCase` checks that); an ordinary dispute's needs one.
+            bytes16 tag;
+            (tag, , party) = _partyOf(respondent, address(0));
+            if (tag == bytes16(0)) revert DisputeResolution__UnknownRespondent(respondent);
+        } else {
+            ITrustManager.Entity memory r = _trust.entity(respondent);
+            if (r.kind == ITrustManager.Kind.None) revert DisputeResolution__UnknownRespondent(respondent);
+            (, , party) = _partyOf(respondent, r.controller);
         }
-        // An avatar dispute's party is the avatar's owner, whose account the chain knows only through
-        // the owner's attested avatar (`_ownerAccount`), whether or not the respondent avatar has a
-        // trust entry: it may have none (h14-red2 G5: avatar-to-avatar interactions need none, and a
-        // logged-in avatar can be registered by its owner only; the registry must know it, the case
-        // names it, `bindCase` checks that), and a plain entry's controller is whoever registered the
-        // id while it was not logged in (the owner's spare account or a squatter): taking it as the
-        // party let the owner keep his attested account on the jury of his own case, and gave the
-        // spare account the appeal and a rejected claim's deposit (session 15's final read).
-        if (nature == NATURE_AVATAR) return (_ownerAccount(respondent), 0);
-        ITrustManager.Entity memory r = _trust.entity(respondent);
-        if (r.kind == ITrustManager.Kind.None) revert DisputeResolution__UnknownRespondent(respondent);
-        return (r.controller, 0);
+        // Every verdict moves reputation or flags (the loser's penalty, the jurors' settlement, an
+        // upheld contest's unflag): only the TrustManager's bound court (its feedback holder) may.
+        // Another court could never resolve an ordinary or avatar dispute and would keep its
+        // deposit for ever (s25-rtt R2): it opens none, as it opens no flag contest.
+        if (!IAccessControl(address(_trust)).hasRole(FEEDBACK_ROLE, address(this))) {
+            if (nature == NATURE_FLAG_CONTEST) revert DisputeResolution__FlagContestUnavailable();
+            revert DisputeResolution__ReputationUnavailable();
+        }
     }
 
-    /// @dev The account of an avatar's owner where the chain knows it: the controller of the
-    /// owner's attested avatar entity (`TrustManager.attestedAvatarOf` of the avatar's owner tag;
-    /// the IdP attested that account as the owner's, and an attested entity never changes
-    /// controller), else 0 (no account is the party: nobody appeals for it, no juror is excluded as
-    /// it, a rejected claim's deposit stays with the court). Reverts `UnknownRespondent` for an id
-    /// the registry does not know (no owner tag).
-    function _ownerAccount(bytes32 avatarId) private view returns (address account) {
-        bytes16 tag;
-        (tag, account) = _ownerAccountOf(avatarId);
-        if (tag == bytes16(0)) revert DisputeResolution__UnknownRespondent(avatarId);
-    }
-
-    /// @dev `_ownerAccount` without the revert, and the avatar's owner tag (the person: 0 if the
-    /// registry does not know the avatar, when `account` is 0 too).
-    function _ownerAccountOf(bytes32 avatarId) private view returns (bytes16 tag, address account) {
-        tag = IIdentityVerifier(address(_registry)).ownerTagOf(avatarId);
-        if (tag == bytes16(0)) return (tag, address(0));
-        bytes32 attested = _trust.attestedAvatarOf(tag);
-        return (tag, attested == bytes32(0) ? address(0) : _trust.entity(attested).controller);
+    /// @dev The respondent `entity`'s party, the one rule for every nature (s25-rtt R4; session
+    /// 15's final read for avatar disputes): `account` is the account kept off the jury
+    /// (`_snapshotWeight`), that may appeal for it and that a rejected claim's deposit pays, and
+    /// `answering` the entity whose reputation answers for an upheld claim (s25-rtt R1). For an
+    /// avatar the registry knows (`tag`, its owner tag, not 0) they are its owner's attested avatar
+    /// and that avatar's controller (the person's court weight and the account the IdP attested as
+    /// the owner's; an attested entity never changes controller), or 0 and 0 if the owner has none
+    /// (nobody: no juror is excluded as it, nobody appeals for it, a rejected claim's deposit stays
+    /// with the court, the trace alone answers) — never the controller of the avatar's own trust
+    /// entry, whoever registered the id while it was not logged in (the owner's spare account or a
+    /// squatter): taking that as the party let the owner keep his attested avatar on the jury of
+    /// his own case, gave the spare account the appeal and a rejected claim's deposit, and left the
+    /// person's standing out of the risk. For any other entity: `entity` and `controller`, its
+    /// controller.
+    function _partyOf(
+        bytes32 entity,
+        address controller
+    ) private view returns (bytes16 tag, bytes32 answering, address account) {
+        if (address(_registry) != address(0)) tag = IIdentityVerifier(address(_registry)).ownerTagOf(entity);
+        if (tag == bytes16(0)) return (tag, entity, controller);
+        answering = _trust.attestedAvatarOf(tag);
+        if (answering != bytes32(0)) account = _trust.entity(answering).controller;
     }
 
     function _credit(uint256 id, address to, uint256 amount) private {

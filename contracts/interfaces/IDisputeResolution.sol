@@ -50,10 +50,11 @@ interface IDisputeResolution {
     /// @param snapshot the block whose reputations weigh the votes, in every round
     /// @param commitDeadline the current round's commit deadline
     /// @param round the current round (0 = the first; each appeal adds one)
-    /// @param respondentController the respondent's controller when the dispute opened; for an
-    /// avatar dispute whose respondent has no trust entry (h14-red2 G5), its owner's account where
-    /// the chain knows it (the controller of the owner's attested avatar), else 0: then nobody
-    /// appeals for the respondent and a rejected claim's deposit stays with the court
+    /// @param respondentController the respondent's party account when the dispute opened: its
+    /// controller; for an avatar the registry knows, in every nature (s25-rtt R4; with or without a
+    /// trust entry, h14-red2 G5), its owner's account where the chain knows it (the controller of
+    /// the owner's attested avatar), else 0: then nobody appeals for the respondent and a rejected
+    /// claim's deposit stays with the court
     /// @param revealDeadline the current round's reveal deadline
     /// @param resolved the verdict is final and applied (`resolve`)
     /// @param outcome the final verdict once resolved; before, the verdict under appeal (if any)
@@ -73,9 +74,9 @@ interface IDisputeResolution {
     /// flag k when it opened (`TrustManager.flagMarks`); the verdict clears a contested kind only if
     /// its serial is unchanged (s20-redt F2); the `FlagInstance` event of that serial names the
     /// `EntityFlagged` (and so the report) the jurors judge
-    /// @param runsAtOpening a flag contest's snapshot of the detector's flag runs
+    /// @param runsAtOpening the dispute's snapshot of the detector's flag runs, in every nature
     /// (`TrustManager.flagRunState` when it opened, never inside a run): a juror is refused only
-    /// for a flag held since a run at or before it (s20-redt F3)
+    /// for a flag held since a run at or before it (s20-redt F3, s25-rtt R3)
     struct Dispute {
         bytes32 claimant;
         bytes32 respondent;
@@ -171,8 +172,9 @@ interface IDisputeResolution {
     error DisputeResolution__FlagContestHasRespondent(bytes32 respondent);
     /// @notice A flag contest needs a claimant with an attack flag; `claimant` has none.
     error DisputeResolution__NotFlagged(bytes32 claimant);
-    /// @notice A flag contest cannot open while a detector flag run is in flight (until `until`
-    /// at the latest): the run's flags must all precede the contest or all follow it.
+    /// @notice No dispute opens while a detector flag run is in flight (until `until` at the
+    /// latest): the run's flags must all precede the dispute or all follow it (its jurors are
+    /// barred by flag run, s20-redt F3, s25-rtt R3).
     error DisputeResolution__FlagRunInFlight(uint256 until);
     /// @notice All reputation at the snapshot (`electorate`, WAD) exceeds 2^96, the width of
     /// `Dispute.electorate` (about 7.9e10 entities at reputation 1).
@@ -201,6 +203,10 @@ interface IDisputeResolution {
     error DisputeResolution__TransferFailed();
     /// @notice A flag contest needs this court to be the TrustManager's bound court (its feedback holder).
     error DisputeResolution__FlagContestUnavailable();
+    /// @notice An ordinary or avatar dispute needs this court to be the TrustManager's bound court
+    /// (its feedback holder): its verdict moves reputation, and a court that cannot would never
+    /// resolve it and keep the deposit (s25-rtt R2). Refused before anything is taken.
+    error DisputeResolution__ReputationUnavailable();
     /// @notice Nothing to appeal now: the round is not decided yet, it is void, it is the last
     /// round (`maxRounds`), or the dispute is resolved.
     error DisputeResolution__NotAppealable(uint256 id);
@@ -343,7 +349,9 @@ interface IDisputeResolution {
     /// identity standing (`ClaimantWithoutStanding`) or whose reputation is below `loserPenalty`
     /// times its open claims plus this one (`ClaimantStakeTooLow`: each claim puts at stake what its
     /// rejection costs; a flag contest counts among the open claims but is not refused so), an
-    /// unregistered respondent (`UnknownRespondent`), a
+    /// unregistered respondent (`UnknownRespondent`), a court that is not the TrustManager's
+    /// feedback holder (`ReputationUnavailable`; `FlagContestUnavailable` for a flag contest), an
+    /// opening while a detector flag run is in flight (`FlagRunInFlight`, every nature), a
     /// flag contest with a respondent (`FlagContestHasRespondent`) or for an unflagged claimant
     /// (`NotFlagged`), or one whose every flag instance another contest holds (`FlagInstanceHeard`:
     /// open, or ended with a decision; the contest takes the held instances no other holds), an
@@ -353,7 +361,9 @@ interface IDisputeResolution {
     /// refuses a zero evidence digest (`EvidenceRequired`) and evidence heard already against the
     /// respondent (`EvidenceHeard`: a dispute over it is open or ended with a decision, whatever its
     /// nature; a void one frees it), and a respondent whose era moved (`StaleEra`). Fixes the
-    /// snapshot block (the previous one), both parties' controllers, and the deadlines.
+    /// snapshot block (the previous one), both parties' accounts (a respondent avatar the registry
+    /// knows is its owner's: the controller of its attested avatar, else none; s25-rtt R4), the
+    /// detector's run count (`runsAtOpening`) and the deadlines.
     /// @param claimant the entity that claims
     /// @param respondent the entity claimed against
     /// @param nature 0 service, 3 flag
@@ -402,8 +412,10 @@ interface IDisputeResolution {
     /// consequence; its party account is its owner's where the chain knows it (the controller of
     /// the owner's attested avatar: that account's voters are excluded, it may appeal and is paid
     /// a rejected claim's deposit), else none (nobody appeals for it, the deposit of a rejected
-    /// claim stays with the court); the loser penalty applies only to an entry that party account
-    /// holds at resolve. See docs/specs/disputes.md, "A respondent without a trust entry".
+    /// claim stays with the court); upheld, the loser penalty falls on the owner's attested avatar
+    /// (the person's court weight, which that account holds; s25-rtt R1), as in an ordinary dispute
+    /// against an avatar the registry knows. See docs/specs/disputes.md, "A respondent without a
+    /// trust entry" and "One party per person".
     /// @dev Every check of `openDispute` applies (the claimant's standing and stake, s23-rtt R4;
     /// the evidence digest heard once against the respondent across the natures, `EvidenceHeard`,
     /// checked after `InteractionHeard`, s23-rtt R1), except that the respondent may lack a trust
@@ -459,10 +471,10 @@ interface IDisputeResolution {
     ) external view returns (bytes32 counterparty, address account, uint256 heardBy);
 
     /// @notice Step 2: the controller of `voter` commits a sealed vote.
-    /// @dev Refuses a caller that does not control `voter`, a flagged voter (in a flag contest, one
+    /// @dev Refuses a caller that does not control `voter`, a flagged voter (in every nature, one
     /// holding an attack flag held since a run at or before `runsAtOpening`,
-    /// `TrustManager.flagsHeldSince`: the detector is the other side there, and a flag it sets
-    /// later must not pick who votes, s20-redt F3), a voter whose identity is not verified, a
+    /// `TrustManager.flagsHeldSince`: a flag the detector sets later must not pick who votes,
+    /// s20-redt F3, s25-rtt R3), a voter whose identity is not verified, a
     /// second commit and an empty commitment. Eligibility at the snapshot is checked when the vote
     /// is revealed (see `eligibleWeight`).
     /// @param id the dispute
@@ -472,7 +484,9 @@ interface IDisputeResolution {
 
     /// @notice Step 2: reveals a committed vote and adds the voter's snapshot weight to the tally.
     /// @dev Refuses a voter that was not eligible at the snapshot (`NotEligible`), a party's
-    /// controller (`PartyCannotVote`), a flagged voter, a mismatch, a double reveal.
+    /// party's account (`PartyCannotVote`), a voter `commit` would refuse as flagged (the same
+    /// flag-run rule, every nature: a flag set after the opening does not take the vote), a
+    /// mismatch, a double reveal.
     /// @param id the dispute
     /// @param voter the voting entity
     /// @param choice the option voted (< options)
@@ -499,12 +513,12 @@ interface IDisputeResolution {
     /// round it committed in: a revealed vote moves reputation only in the final verdict's round
     /// (`verdictRound`; earlier rounds were superseded, a void last round decided nothing), and a
     /// vote committed and not revealed in any round loses voterPenalty (if eligible at the snapshot
-    /// and not flagged now outside a flag contest: a flagged voter could not reveal).
+    /// and not barred now by the flag-run rule of `commit`: a barred voter could not reveal).
     /// @dev m is the margin against the electorate (see the contract's description).
     /// A voter of the outcome gains voterReward * m * weight / winningWeight (if some revealed
     /// weight went against the outcome; otherwise nothing), a voter of
     /// another option loses voterPenalty * m * weight / (totalWeight - winningWeight), a voter
-    /// eligible at the snapshot, not flagged now (outside a flag contest), that committed and did
+    /// eligible at the snapshot, not barred now by the flag-run rule, that committed and did
     /// not reveal loses voterPenalty; in a void
     /// dispute revealed votes move nothing.
     /// @param id the dispute
@@ -520,7 +534,7 @@ interface IDisputeResolution {
 
     /// @notice The weight `voter` would reveal with in dispute `id` (0 if it could not reveal:
     /// below the minimum reputation or age at the snapshot, or a party's controller's entity), or
-    /// 0 if `commit` refuses it as flagged (the same rule, in a flag contest by flag run).
+    /// 0 if `commit` refuses it as flagged (the same rule: by flag run, in every nature).
     function eligibleWeight(uint256 id, bytes32 voter) external view returns (uint256);
 
     /// @notice A dispute's record.

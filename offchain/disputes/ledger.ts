@@ -312,8 +312,8 @@ export class DisputeLedger {
    * Resolves, then settles every voter that committed in any round with its own
    * `settle(id, voter)` (one transaction per voter, covering all its rounds; anyone may send
    * them, so each voter can also settle itself). Revealed votes of superseded rounds move nothing;
-   * a vote withheld in any round costs voterPenalty (not if its voter is flagged now, outside a
-   * flag contest: it could not reveal). A dispute already resolved is only settled (no `resolve`).
+   * a vote withheld in any round costs voterPenalty (not if its voter is barred now by the
+   * flag-run rule: it could not reveal). A dispute already resolved is only settled (no `resolve`).
    */
   async resolveAndSettle(id: bigint): Promise<{ resolve?: TxInfo; settles: TxInfo[] }> {
     // A retry (the earlier resolve mined, its reply lost) settles what is left instead of failing AlreadyResolved.

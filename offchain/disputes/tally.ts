@@ -148,21 +148,18 @@ export function voterFeedback(
 /**
  * Whether a committed vote left unrevealed is penalized at settlement, as DisputeResolution._feedback
  * decides it: the voter could have revealed, i.e. it was eligible at the snapshot (not a party's,
- * enough reputation, old enough) and is not flagged now outside a flag contest (`reveal` refuses a
- * flagged voter except in a flag contest, so a juror flagged after its commit is not penalized for
- * a reveal it was refused; h11-red2 D2). The flag is read at settlement: a flag set after the
- * reveal phase also spares the voter, and one lifted before settlement does not (docs/specs/disputes.md).
- * Nor could a voter whose identity no longer stands (`revokedNow`: TrustManager.hasIdentityStanding
- * false, a revoked MIT or an admin's unverification; any dispute nature: h11-red2 D1), read at
- * settlement too. A lapsed avatar session is not a revocation: that voter could reveal.
+ * enough reputation, old enough) and is not barred now by the flag-run rule (`barredNow`: it holds
+ * an attack flag held since a detector run at or before the dispute's opening, `_flagBars`, the rule
+ * of commit and reveal in every nature since s25-rtt R3; h11-red2 D2). A flag set after the opening
+ * bars nobody, so it neither refuses the reveal nor spares the penalty (a flag that bars was held
+ * at the opening and would have refused the commit: the check holds the rule, docs/specs/disputes.md).
+ * Nor could a voter whose identity no longer stands
+ * (`revokedNow`: TrustManager.hasIdentityStanding false, a revoked MIT or an admin's
+ * unverification; any dispute nature: h11-red2 D1), read at settlement. A lapsed avatar session is
+ * not a revocation: that voter could reveal.
  */
-export function couldHaveRevealed(a: {
-  eligibleAtSnapshot: boolean;
-  flaggedNow: boolean;
-  flagContest: boolean;
-  revokedNow?: boolean;
-}): boolean {
-  return a.eligibleAtSnapshot && (!a.flaggedNow || a.flagContest) && !a.revokedNow;
+export function couldHaveRevealed(a: { eligibleAtSnapshot: boolean; barredNow: boolean; revokedNow?: boolean }): boolean {
+  return a.eligibleAtSnapshot && !a.barredNow && !a.revokedNow;
 }
 
 /** Eq. 23: A_D = N_C / N_T (as a fraction). */

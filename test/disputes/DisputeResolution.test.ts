@@ -184,11 +184,15 @@ describe("DisputeResolution", () => {
       await expect(disputes.connect(others[17]).commit(dId, id("unverified"), commitmentOf(dId, id("unverified"), 0, salt("f"))))
         .to.be.revertedWithCustomError(disputes, "DisputeResolution__NotVerified")
         .withArgs(dId, id("unverified"));
-      // a flagged entity has no vote
+      // a flagged entity has no vote: a flag held at the opening bars it (one set after the opening
+      // does not, in any nature: s25-rtt R3, test/trust/s25-rtt.test.ts), here in a second dispute
       await trust.connect(await detectorOf()).flag(voters[2], 0, Z, 0);
-      await expect(jury.commit(dId, voters[2], commitmentOf(dId, voters[2], 0, salt("g"))))
+      await disputes.openDispute(id("claimant"), id("respondent"), 0, 2, nextEvidence(), "bafkrei-second", 0, { value: P.deposit });
+      const later = dId + 1n;
+      await expect(jury.commit(later, voters[2], commitmentOf(later, voters[2], 0, salt("g"))))
         .to.be.revertedWithCustomError(disputes, "DisputeResolution__Flagged")
-        .withArgs(dId, voters[2]);
+        .withArgs(later, voters[2]);
+      expect((await disputes.voteOf(later, voters[2])).commitment).to.equal("0x" + "00".repeat(20));
       await toReveal();
       await expect(jury.commit(dId, voters[3], commitmentOf(dId, voters[3], 0, salt("g")))).to.be.revertedWithCustomError(
         disputes,
@@ -211,7 +215,7 @@ describe("DisputeResolution", () => {
       expect((await disputes.tally(dId))[2]).to.equal(5n * 10n ** 17n);
     });
 
-    it("rejects parties and their controllers' entities, low-reputation, post-snapshot and flagged voters at reveal; the tally is unchanged", async () => {
+    it("rejects parties and their controllers' entities, low-reputation and post-snapshot voters at reveal (a flag set after the opening takes no vote); the tally is unchanged", async () => {
       const { disputes, jury, trust, voters, dId, others, signerOf } = await loadFixture(opened);
       await trust.register(id("claimant-alt"), Kind.Avatar); // another entity of the claimant's controller
       await trust.setIdentityVerified(id("claimant-alt"), true);
@@ -222,8 +226,9 @@ describe("DisputeResolution", () => {
       const cast = ["claimant", "respondent", "claimant-alt", "lowrep", "newcomer"].map(id).concat([voters[0]]);
       for (const v of cast) await jury.commit(dId, v, commitmentOf(dId, v, 0, salt(v)));
       for (const v of cast.slice(0, 5)) expect(await disputes.eligibleWeight(dId, v)).to.equal(0n);
-      await trust.connect(await detectorOf()).flag(voters[0], 1, Z, 0); // flagged after committing
-      expect(await disputes.eligibleWeight(dId, voters[0])).to.equal(0n);
+      // flagged after committing: the flag is later than the opening, so it bars nothing (s25-rtt R3)
+      await trust.connect(await detectorOf()).flag(voters[0], 1, Z, 0);
+      expect(await disputes.eligibleWeight(dId, voters[0])).to.equal(HALF);
       await toReveal();
       for (const p of ["claimant", "respondent", "claimant-alt"].map(id))
         await expect(jury.reveal(dId, p, 0, salt(p)))
@@ -235,9 +240,6 @@ describe("DisputeResolution", () => {
       await expect(jury.reveal(dId, id("newcomer"), 0, salt(id("newcomer"))))
         .to.be.revertedWithCustomError(disputes, "DisputeResolution__NotEligible")
         .withArgs(dId, id("newcomer"), 0);
-      await expect(jury.reveal(dId, voters[0], 0, salt(voters[0])))
-        .to.be.revertedWithCustomError(disputes, "DisputeResolution__Flagged")
-        .withArgs(dId, voters[0]);
       expect(await disputes.tally(dId)).to.deep.equal(Array(8).fill(0n));
       for (const v of cast) expect((await disputes.voteOf(dId, v)).revealed).to.equal(false);
     });
@@ -510,25 +512,25 @@ describe("DisputeResolution", () => {
       return { ...f, jury, juror, rest, detector };
     }
 
-    it("cannot reveal and is not penalized for withholding; a juror that withheld unflagged is", async () => {
-      const { disputes, trust, jury, juror, rest } = await flaggedJuror(0);
-      await expect(jury.reveal(1n, juror, 0, salt("d2-0"))).to.be.revertedWithCustomError(disputes, "DisputeResolution__Flagged");
+    it("reveals in every nature (a flag set after the opening bars nobody: s25-rtt R3) and, withholding, pays as any juror", async () => {
+      const { disputes, trust, jury, juror, rest, detector } = await flaggedJuror(0);
+      expect(await disputes.eligibleWeight(1n, juror)).to.equal(HALF);
+      await expect(jury.reveal(1n, juror, 0, salt("d2-0")))
+        .to.emit(disputes, "VoteRevealed")
+        .withArgs(1n, juror, 0, HALF, 0);
+      // the last juror, flagged in the reveal phase too, withholds its vote: it could have revealed, so it pays
+      await trust.connect(detector).flag(rest[2], 1, Z, 0);
       for (const [i, v] of rest.slice(0, 2).entries()) await jury.reveal(1n, v, 0, salt(`d2-${i + 1}`));
       await toResolve();
       await disputes.resolve(1n);
-      const want = (v: string, flaggedNow: boolean) =>
-        voterFeedback(
-          { outcome: 0, winningWeight: 0n, totalWeight: 0n, tieBroken: false, void: false, sums: [] },
-          { weight: 0n, choice: 0, revealed: false },
-          couldHaveRevealed({ eligibleAtSnapshot: true, flaggedNow, flagContest: false }),
-          P,
-        );
-      expect(want(juror, true)).to.equal(0n);
-      const before = (await trust.entity(juror)).reputation;
-      await expect(disputes.settle(1n, juror)).to.emit(disputes, "VoterSettled").withArgs(1n, juror, want(juror, true));
-      expect((await trust.entity(juror)).reputation, "the flagged juror, who could not reveal, was penalized").to.equal(before);
-      // the last juror, unflagged, withheld its vote: it pays
-      await expect(disputes.settle(1n, rest[2])).to.emit(disputes, "VoterSettled").withArgs(1n, rest[2], -P.voterPenalty);
+      const want = voterFeedback(
+        { outcome: 0, winningWeight: 0n, totalWeight: 0n, tieBroken: false, void: false, sums: [] },
+        { weight: 0n, choice: 0, revealed: false },
+        couldHaveRevealed({ eligibleAtSnapshot: true, barredNow: false }),
+        P,
+      );
+      expect(want).to.equal(-P.voterPenalty);
+      await expect(disputes.settle(1n, rest[2])).to.emit(disputes, "VoterSettled").withArgs(1n, rest[2], want);
     });
 
     it("in a flag contest it can reveal (a flag does not stop it there), so withholding costs voterPenalty", async () => {
@@ -539,7 +541,7 @@ describe("DisputeResolution", () => {
       const penalty = voterFeedback(
         { outcome: 0, winningWeight: 0n, totalWeight: 0n, tieBroken: false, void: false, sums: [] },
         { weight: 0n, choice: 0, revealed: false },
-        couldHaveRevealed({ eligibleAtSnapshot: true, flaggedNow: true, flagContest: true }),
+        couldHaveRevealed({ eligibleAtSnapshot: true, barredNow: false }),
         P,
       );
       expect(penalty).to.equal(-P.voterPenalty);

@@ -167,7 +167,7 @@ describe("h11-red2 D1: a juror's identity standing at reveal", () => {
       voterFeedback(
         NO_VOTE,
         { weight: 0n, choice: 0, revealed: false },
-        couldHaveRevealed({ eligibleAtSnapshot: true, flaggedNow: false, flagContest: false, revokedNow }),
+        couldHaveRevealed({ eligibleAtSnapshot: true, barredNow: false, revokedNow }),
         P,
       );
     expect(want(true)).to.equal(0n);

@@ -162,7 +162,7 @@ describe("DisputeResolution x MITRegistry: the court files the trace", () => {
       expect([Number(c.status), c.disputeId]).to.deep.equal([TraceStatus.AwaitingCourt, 1n]);
     });
 
-    it("a court without a registry hears no avatar dispute; one without COURT_ROLE cannot claim a case", async () => {
+    it("a court without a registry hears no avatar dispute; a second court (no FEEDBACK_ROLE, no COURT_ROLE) claims no case", async () => {
       const f = await loadFixture(filed);
       const factory = await ethers.getContractFactory("DisputeResolution");
       const blind = await factory.deploy(await f.trust.getAddress(), ethers.ZeroAddress, P);
@@ -175,10 +175,14 @@ describe("DisputeResolution x MITRegistry: the court files the trace", () => {
       ).to.be.revertedWithCustomError(blind, "DisputeResolution__TraceUnavailable");
       expect(await blind.disputeCount()).to.equal(0n);
       expect(await blind.traceRegistry()).to.equal(ethers.ZeroAddress);
+      // a second court holds neither the registry's COURT_ROLE nor the TrustManager's FEEDBACK_ROLE
+      // (bound once, to the first court): it is refused before the case is touched, for want of the
+      // latter (s25-rtt R2: it could never apply a verdict's penalty), so no deposit is taken
       const stray = await factory.deploy(await f.trust.getAddress(), await f.registry.getAddress(), P);
       await expect(
         stray.openAvatarDispute(id("claimant"), id("respondent"), 2, EV, f.caseId, { value: P.deposit }),
-      ).to.be.revertedWithCustomError(f.registry, "AccessControlUnauthorizedAccount");
+      ).to.be.revertedWithCustomError(stray, "DisputeResolution__ReputationUnavailable");
+      expect(await ethers.provider.getBalance(await stray.getAddress())).to.equal(0n);
       expect(await statusOf(f)).to.equal(TraceStatus.Open);
     });
   });
