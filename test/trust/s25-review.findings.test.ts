@@ -19,7 +19,10 @@ describe("s25-review findings (disputes)", () => {
   it("H1: a claim upheld against a squatter's entry of a further avatar leaves the owner's attested avatar alone (after the owner's reclaim too)", async () => {
     const f = await loadFixture(deployDisputeFixture);
     const registry = MITRegistry__factory.connect(f.deployment.contracts.MITRegistry.address, f.msrp);
-    const [squatter, owner] = [ethers.Wallet.createRandom().connect(ethers.provider), ethers.Wallet.createRandom().connect(ethers.provider)];
+    const [squatter, owner] = [
+      ethers.Wallet.createRandom().connect(ethers.provider),
+      ethers.Wallet.createRandom().connect(ethers.provider),
+    ];
     for (const w of [squatter, owner]) await setBalance(w.address, 10n ** 20n);
     const [ghost, main] = [id("s25rev-ghost"), id("s25rev-main")];
     // a stranger takes the id of the owner's further avatar while it is logged out
