@@ -440,15 +440,21 @@ contract DisputeResolution is IDisputeResolution {
             if (upheld) _credit(id, d.depositor, uint256(d.deposit) + d.appealFees);
             return;
         }
-        // The losing party's penalty falls on the entity that carries its court weight (s25-rtt R1):
-        // a respondent avatar the registry knows answers through its owner's attested avatar, the
-        // entity its party account (`_partyOf`: kept off the jury, may appeal, is paid) holds; the
-        // risk goes with those rights, as the claimant's does with its own. A respondent avatar
-        // without a known owner account (0) answers with the trace alone: an entry registered since
-        // is not provably the party's. The claimant is the entity its controller filed for.
+        // The losing party's penalty falls on the entity that carries its court weight (s25-rtt R1),
+        // the risk with the party's rights (kept off the jury, may appeal, is paid), as the
+        // claimant's does with its own. In an avatar dispute the respondent's party is its owner's
+        // account (`_partyOf`): his attested avatar answers (none known: the trace alone). In an
+        // ordinary dispute the party is the controller of the respondent's entry, whose conduct the
+        // claim is about: the owner's attested avatar answers only if that controller is the
+        // owner's account; an entry another account holds (a spare account, or a squatter, whose
+        // conduct must never cost the owner: s25-review H1, docs/specs/trust.md §6) answers itself.
+        // The claimant is the entity its controller filed for.
         address loserController = upheld ? d.respondentController : d.claimantController;
         bytes32 loser = d.claimant;
-        if (upheld) (, loser, ) = _partyOf(d.respondent, address(0));
+        if (upheld) {
+            (, bytes32 attested, address owner) = _partyOf(d.respondent, address(0));
+            loser = d.nature == NATURE_AVATAR || owner == d.respondentController ? attested : d.respondent;
+        }
         if (loserController != address(0) && _trust.entity(loser).controller == loserController)
             _trust.adjustReputation(loser, -int256(uint256(_loserPenalty)));
         if (d.nature == NATURE_AVATAR) _ruleOnCase(id, d.traceCase, upheld);
@@ -889,9 +895,15 @@ contract DisputeResolution is IDisputeResolution {
             (tag, , party) = _partyOf(respondent, address(0));
             if (tag == bytes16(0)) revert DisputeResolution__UnknownRespondent(respondent);
         } else {
+            // An ordinary dispute is about the conduct of the respondent's entry: its controller is
+            // the party (s25-review H1: the owner of a squatted avatar id must not answer for the
+            // squatter, nor take the squatter's rights; and the squatter is kept off the jury, M1).
+            // Keeping the avatar's owner off that jury too when another account holds the entry
+            // (s25-rtt R4) would cost `reveal` a second party slot, past issue 16's 60,000 gas: open,
+            // docs/specs/disputes.md ("Open: R4").
             ITrustManager.Entity memory r = _trust.entity(respondent);
             if (r.kind == ITrustManager.Kind.None) revert DisputeResolution__UnknownRespondent(respondent);
-            (, , party) = _partyOf(respondent, r.controller);
+            party = r.controller;
         }
         // Every verdict moves reputation or flags (the loser's penalty, the jurors' settlement, an
         // upheld contest's unflag): only the TrustManager's bound court (its feedback holder) may.
@@ -903,20 +915,16 @@ contract DisputeResolution is IDisputeResolution {
         }
     }
 
-    /// @dev The respondent `entity`'s party, the one rule for every nature (s25-rtt R4; session
-    /// 15's final read for avatar disputes): `account` is the account kept off the jury
-    /// (`_snapshotWeight`), that may appeal for it and that a rejected claim's deposit pays, and
-    /// `answering` the entity whose reputation answers for an upheld claim (s25-rtt R1). For an
-    /// avatar the registry knows (`tag`, its owner tag, not 0) they are its owner's attested avatar
-    /// and that avatar's controller (the person's court weight and the account the IdP attested as
-    /// the owner's; an attested entity never changes controller), or 0 and 0 if the owner has none
-    /// (nobody: no juror is excluded as it, nobody appeals for it, a rejected claim's deposit stays
-    /// with the court, the trace alone answers) — never the controller of the avatar's own trust
-    /// entry, whoever registered the id while it was not logged in (the owner's spare account or a
-    /// squatter): taking that as the party let the owner keep his attested avatar on the jury of
-    /// his own case, gave the spare account the appeal and a rejected claim's deposit, and left the
-    /// person's standing out of the risk. For any other entity: `entity` and `controller`, its
-    /// controller.
+    /// @dev An avatar's person (s25-rtt R4; session 15's final read for avatar disputes): for an
+    /// avatar the registry knows (`tag`, its owner tag, not 0), `answering` is its owner's attested
+    /// avatar (the person's court weight) and `account` that avatar's controller (the account the
+    /// IdP attested as the owner's; an attested entity never changes controller), or 0 and 0 if
+    /// the owner has none. An avatar dispute's respondent party is that account (its evidence is
+    /// the avatar's own signature); the counterparty of a hearing is too. An ordinary dispute's is
+    /// the controller of the respondent's entry, whose conduct the claim is about (s25-review H1:
+    /// never the owner for a squatter's entry), and the owner's attested avatar answers its upheld
+    /// claim only when that controller is the owner's account. For any other entity: `entity` and
+    /// `controller`.
     function _partyOf(
         bytes32 entity,
         address controller

@@ -1,9 +1,10 @@
 /**
- * s25-review finding H1 (left out of `npm test`, as the red teams' findings files): since s25-fxt
+ * s25-review finding H1 (fixed in the same session): with s25-fxt's first fix
  * (R1 + R4), an ordinary dispute (nature 0) upheld against a squatted further-avatar entry costs
  * the avatar's owner loserPenalty on his attested avatar, even after he reclaimed the id from the
  * squatter. docs/specs/trust.md ("A reclaimed id starts afresh", the court) says a claim upheld
- * against the squatter's id leaves the owner's reputation alone. Fails now; passes once fixed.
+ * against the squatter's id leaves the owner's reputation alone. Now the entry's controller (the
+ * squatter) is the party and the owner is only kept off the jury (M1: the squatter is too).
  */
 import { expect } from "chai";
 import { ethers } from "hardhat";
@@ -15,7 +16,7 @@ import { attestReclaim, attestRegistration } from "../../offchain/trust/ledger";
 import { DEFAULT_DISPUTE_PARAMS as P } from "../../offchain/disputes/params";
 import { MITRegistry__factory } from "../../typechain-types";
 
-describe("s25-review findings (disputes)", () => {
+describe("s25-review (disputes; fixed)", () => {
   it("H1: a claim upheld against a squatter's entry of a further avatar leaves the owner's attested avatar alone (after the owner's reclaim too)", async () => {
     const f = await loadFixture(deployDisputeFixture);
     const registry = MITRegistry__factory.connect(f.deployment.contracts.MITRegistry.address, f.msrp);
@@ -38,7 +39,7 @@ describe("s25-review findings (disputes)", () => {
     const mainBefore = (await f.trust.entity(main)).reputation;
     // a claim about the squatter's service under the id (its era, generation 0)
     await f.disputes.openDispute(id("claimant"), ghost, 0, 2, nextEvidence(), "bafkrei-s25rev-h1", 0, { value: P.deposit });
-    expect((await f.disputes.dispute(1n)).respondentController, "the owner is made the party").to.equal(owner.address);
+    expect((await f.disputes.dispute(1n)).respondentController, "the squatter, whose entry it is, is the party").to.equal(squatter.address);
     // the owner takes his id back from the squatter
     deadline = BigInt(await time.latest()) + 3600n;
     const ra = await attestReclaim(f.msrp, f.trust, ghost, owner.address, 0n, deadline);
