@@ -26,7 +26,7 @@
 import { expect } from "chai";
 import { ethers } from "hardhat";
 import { loadFixture, mine, setBalance, time } from "@nomicfoundation/hardhat-toolbox/network-helpers";
-import { byVoter, deployDisputeFixture, nextEvidence, salt } from "../fixtures/disputes";
+import { byVoter, deployDisputeFixture, ghostUnderSpare, nextEvidence, salt } from "../fixtures/disputes";
 import { id, Kind } from "../fixtures/trust";
 import { commitmentOf } from "../../offchain/disputes/tally";
 import { attestRegistration } from "../../offchain/trust/ledger";
@@ -209,21 +209,3 @@ describe("s25-rtt (paper 4: disputes; fixed in s25-fxt)", () => {
     expect((await f.disputes.dispute(1n)).runsAtOpening).to.equal((await f.trust.flagRunState())[0]);
   });
 });
-
-/** "ghost": a further avatar whose entry a spare account registered while it was logged out; "main": its owner's attested avatar. */
-async function ghostUnderSpare(f: Awaited<ReturnType<typeof deployDisputeFixture>>, holder: "spare" | "owner" = "spare") {
-  const registry = MITRegistry__factory.connect(f.deployment.contracts.MITRegistry.address, f.msrp);
-  const [spare, owner] = [ethers.Wallet.createRandom().connect(ethers.provider), ethers.Wallet.createRandom().connect(ethers.provider)];
-  for (const w of [spare, owner]) await setBalance(w.address, 10n ** 20n);
-  const [ghost, main] = [id("s25rtt-r4-ghost"), id("s25rtt-r4-main")];
-  await f.trust.connect(holder === "spare" ? spare : owner).register(ghost, Kind.Avatar);
-  const notAfter = (await time.latest()) + 365 * 86_400;
-  await registry.issueMIT(id("s25rtt-r4-mit"), id("key"), "params-cid");
-  await registry.recordLogin(ghost, id("s25rtt-r4-mit"), id("warrant"), id("vid"), notAfter);
-  await registry.recordLogin(main, id("s25rtt-r4-mit"), id("warrant-m"), id("vid-m"), notAfter);
-  const deadline = BigInt(await time.latest()) + 3600n;
-  const att = await attestRegistration(f.msrp, f.trust, main, "avatar", owner.address, deadline);
-  await f.trust.connect(owner).registerAttested(main, Kind.Avatar, deadline, att);
-  await mine(Number(P.minAge) + 1);
-  return { registry, spare, owner, ghost, main };
-}
