@@ -17,6 +17,8 @@ import path from "path";
 import { machine } from "./lib";
 
 const N = Number(process.env.STEPS_N ?? 30);
+/** Samples of the join's own transaction sent bare (STEPS_JOINTX, default STEPS_N), after the steps. */
+const JOINTX_N = Number(process.env.STEPS_JOINTX ?? N);
 /** Consecutive blocks of samples whose ratios are reported apart: the spread over sub-runs of this run. */
 const BLOCKS = 5;
 /** About the size of a join's journal (Keystore.commit: the RN's record, the MSRP record's patch and head; 1.8-2.0 KB). */
@@ -79,6 +81,12 @@ type ChildResult = {
    * client's round trip to this node, measured next to the bare one.
    */
   bareRaw: { p50: number; p95: number; cpu50: number };
+  /**
+   * The join's own recordJoin sent bare: a join (not timed) under evm_snapshot, then evm_revert and
+   * the very same signed transaction sent again raw, its receipt asked for two turns after; `bare`:
+   * the transfer with its early receipt, measured right after each (JOINTX_N samples, after the steps).
+   */
+  joinTx: { p50: number; p95: number; bare50: number; n: number };
   /** One eth_call (TrustManager.entity, encoded beforehand) through the same provider. */
   read: { p50: number; p95: number };
   /** A process's first join's read (joinView: the pool, a replay check, the filter roots), encoded beforehand; later joins take it from the process's local view (rsms-join.md change 18). */
@@ -122,7 +130,7 @@ async function child(out: string) {
   await hre.run("rsms:setup", { capacity: 1024, lambda: 20, interval: 3600, ttl: 7 * 24 * 3600 });
   await hre.run("rsms:rpm:register", { pool: 1 });
   // per sample: the join, the join with batching off, and the back-to-back pair; the CLI's joins (the parent's) take c0, c1, ...
-  for (let i = 0; i < 4 * N + 2; i++) await hre.run("rsms:rn:register", { name: `n${i}`, pool: 1 });
+  for (let i = 0; i < 4 * N + 2 + JOINTX_N; i++) await hre.run("rsms:rn:register", { name: `n${i}`, pool: 1 });
   for (let i = 0; i < CLI_RUNS + 1; i++) await hre.run("rsms:rn:register", { name: `c${i}`, pool: 1 });
   await hre.run("rsms:filter:publish", { pool: 1 });
 
@@ -364,6 +372,49 @@ async function child(out: string) {
     if (k % 2 === 0) await floors();
   }
   loads.push(os.loadavg()[0]);
+  // The join's own transaction, sent bare: a join (not timed) under a snapshot, then the snapshot
+  // restored and the very same signed recordJoin sent again raw, its receipt asked for two turns
+  // after (as the join does); the chain ends as the join left it. Next to it, the transfer's.
+  const { Transaction } = await import("ethers");
+  const floorEarlyHits = earlyHits; // the floors' (the samples below count their own)
+  const joinTxMs: number[] = [];
+  const joinTxBareMs: number[] = [];
+  for (let k = 0; k < JOINTX_N; k++) {
+    await settled();
+    const snap = await hre.network.provider.request({ method: "evm_snapshot", params: [] });
+    const res = (await join(nextJoin++)) as { tx?: { hash: string } };
+    const t = (await hre.network.provider.request({ method: "eth_getTransactionByHash", params: [res.tx!.hash] })) as Record<
+      string,
+      string
+    >;
+    const raw = Transaction.from({
+      type: Number(t.type),
+      chainId: BigInt(t.chainId),
+      nonce: Number(t.nonce),
+      to: t.to,
+      data: t.input,
+      value: BigInt(t.value),
+      gasLimit: BigInt(t.gas),
+      maxFeePerGas: BigInt(t.maxFeePerGas),
+      maxPriorityFeePerGas: BigInt(t.maxPriorityFeePerGas),
+      accessList: [],
+      signature: { r: t.r, s: t.s, yParity: Number(t.yParity ?? t.v) as 0 | 1 },
+    }).serialized;
+    await settled();
+    await hre.network.provider.request({ method: "evm_revert", params: [snap] });
+    const t0 = performance.now();
+    const sent = hre.network.provider.request({ method: "eth_sendRawTransaction", params: [raw] });
+    const early = new Promise<unknown>((resolve) =>
+      setImmediate(() =>
+        setImmediate(() => resolve(hre.network.provider.request({ method: "eth_getTransactionReceipt", params: [res.tx!.hash] }))),
+      ),
+    );
+    if ((await sent) !== res.tx!.hash) throw new Error("bench: the join's transaction sent again has another hash");
+    if (!(await early) && !(await hre.network.provider.request({ method: "eth_getTransactionReceipt", params: [res.tx!.hash] })))
+      throw new Error("bench: the join's transaction sent again: no receipt");
+    joinTxMs.push(performance.now() - t0);
+    joinTxBareMs.push(await bareEarly());
+  }
   if (spans) {
     fs.writeFileSync(process.env.STEPS_SPANS!, JSON.stringify(spanRows));
     // each mark's median time from the join's start, in the order the first join met them
@@ -426,8 +477,9 @@ async function child(out: string) {
   };
   const res: ChildResult = {
     bare: { p50: q(bareMs, 0.5), p95: q(bareMs, 0.95), cpu50: q(bareCpu, 0.5) },
-    bareEarly: { p50: q(bareEarlyMs, 0.5), p95: q(bareEarlyMs, 0.95), hits: earlyHits },
+    bareEarly: { p50: q(bareEarlyMs, 0.5), p95: q(bareEarlyMs, 0.95), hits: floorEarlyHits },
     bareRaw: { p50: q(bareRawMs, 0.5), p95: q(bareRawMs, 0.95), cpu50: q(bareRawCpu, 0.5) },
+    joinTx: { p50: q(joinTxMs, 0.5), p95: q(joinTxMs, 0.95), bare50: q(joinTxBareMs, 0.5), n: joinTxMs.length },
     read: { p50: q(readMs, 0.5), p95: q(readMs, 0.95) },
     joinReads: { p50: q(joinReadMs, 0.5), p95: q(joinReadMs, 0.95) },
     fsync: { p50: q(fsyncMs, 0.5), p95: q(fsyncMs, 0.95) },
@@ -524,6 +576,7 @@ async function parent() {
     `| bare transaction round trip | 2 | 2 | ${res.bare.p50.toFixed(1)} | ${res.bare.p95.toFixed(1)} | 1.00x | ${res.bare.cpu50.toFixed(1)} | | |`,
     `| bare transaction, its receipt asked for two turns after the send (${res.bareEarly.hits} of ${N + 1} answered with it at once) | 2 | 2 | ${res.bareEarly.p50.toFixed(1)} | ${res.bareEarly.p95.toFixed(1)} | ${x(res.bareEarly.p50)} | | | |`,
     `| bare transaction round trip through a minimal client (node:http, one kept-alive connection, no Hardhat provider stack) | 2 | 2 | ${res.bareRaw.p50.toFixed(1)} | ${res.bareRaw.p95.toFixed(1)} | ${x(res.bareRaw.p50)} | ${res.bareRaw.cpu50.toFixed(1)} | | |`,
+    `| the join's own recordJoin, signed beforehand, sent bare with its receipt asked for two turns after (evm_snapshot, a join, evm_revert, the same signed transaction again; ${res.joinTx.n} samples after the steps, where the transfer's early-receipt round trip took ${res.joinTx.bare50.toFixed(1)} ms: ${(res.joinTx.p50 / res.joinTx.bare50).toFixed(2)}x) | 2 | 2 | ${res.joinTx.p50.toFixed(1)} | ${res.joinTx.p95.toFixed(1)} | ${x(res.joinTx.p50)} | | | |`,
     `| bare read round trip (one eth_call) | 1 | 1 | ${res.read.p50.toFixed(1)} | ${res.read.p95.toFixed(1)} | ${x(res.read.p50)} | | | |`,
     `| a process's first join's read alone (joinView: the pool, the replay check, the filter roots; later joins take them from the local view) | 1 | 1 | ${res.joinReads.p50.toFixed(1)} | ${res.joinReads.p95.toFixed(1)} | ${x(res.joinReads.p50)} | | | |`,
     `| a journal-sized file (${JOURNAL_BYTES} bytes) written and fsync'd next to the keystore | | | ${res.fsync.p50.toFixed(1)} | ${res.fsync.p95.toFixed(1)} | ${x(res.fsync.p50)} | | | |`,

@@ -5,6 +5,7 @@
  */
 import { task, types } from "hardhat/config";
 import { attach } from "../offchain/chain/contracts";
+import { mark } from "../offchain/util/spans";
 import type { HardhatRuntimeEnvironment } from "hardhat/types";
 import type { Msrp as MsrpAgent } from "../offchain/rsms/msrp";
 import type { ResourcePoolManager as RpmAgent } from "../offchain/rsms/rpm";
@@ -47,7 +48,6 @@ async function rsms(hre: HardhatRuntimeEnvironment) {
     { decodeScalar },
     { fromHex, toHex },
     { sameStamp },
-    { mark },
     { msrpRecord, msrpServiceDir },
     { holdsFolder },
   ] = await Promise.all([
@@ -62,10 +62,10 @@ async function rsms(hre: HardhatRuntimeEnvironment) {
     import("../offchain/crypto/group"),
     import("../offchain/crypto/bytes"),
     import("../offchain/storage/keystore"),
-    import("../offchain/util/spans"),
     import("./lib/msrp-record"),
     import("./lib/record-hold"),
   ]);
+  mark("rsms.imported");
   const local = localState(hre);
   const ks = local.keystore;
   // A join that crashed or failed with its outcome unknown left an intent: it is decided from the
@@ -83,6 +83,7 @@ async function rsms(hre: HardhatRuntimeEnvironment) {
         `rsms: an interrupted join's records: ${r.applied ? `${r.applied} committed (its transaction is on-chain)` : ""}${r.applied && r.dropped ? ", " : ""}${r.dropped ? `${r.dropped} dropped (its transaction was never mined)` : ""}`,
       );
   }
+  mark("rsms.intents");
   const chain = async () => {
     const msrpSigner = await operatorSigner(hre, "msrp");
     const registry = attach(ResourcePoolRegistry__factory, await deployedAddress(hre, "ResourcePoolRegistry"), msrpSigner);
@@ -97,6 +98,7 @@ async function rsms(hre: HardhatRuntimeEnvironment) {
   // service serves this folder (s17-redA F20's shape), committed only over the stamp it was loaded
   // at (s17-redA F21).
   const record = await msrpRecord(ks, local.dir, (data) => Msrp.fromRecord(data as never));
+  mark("rsms.record");
   /** The MSRP agent, with the stamp it was loaded at; `task`: the command will change it (it must hold the MSRP's folder: asMsrp). */
   const loadMsrp = (task?: string) => record.load(task);
   /** The MSRP agent a join in this process left (msrpKept), if the record is still what it committed; else loaded. */
@@ -448,6 +450,7 @@ task(
   )
   .setAction(async (a: { rn: string; pool: number; rpm?: string; abandon: boolean }, hre) => {
     const started = performance.now();
+    mark("task.action");
     const { localState } = await import("./lib/context");
     const { loadRemoteRn, joinRemote, abandonStep } = await import("../offchain/services/rsms/clients");
     if (a.rpm || loadRemoteRn(localState(hre).keystore, a.rn)) {
@@ -465,7 +468,9 @@ task(
       return { pid: toHex(res.rn.state.pid), resumed: res.resumed };
     }
     if (a.abandon) throw new UsageError("rsms:join: --abandon is for a join kept for an RPM service (an RN registered with --msrp)");
+    mark("task.remoteChecked");
     return asMsrp(hre, "rsms:join", async () => {
+      mark("task.locked");
       const r = await rsms(hre);
       // (the first command of a process loads the modules here: the CLI's case, reported apart)
       const loaded = performance.now();
