@@ -25,9 +25,21 @@ export const SOLC_VERSION = "0.8.30";
 // (`test/helpers/join-settle.ts`, run by an e2e test with `hardhat run`) must not run on import.
 // `*.findings.test.ts` are open findings that fail on purpose (like forge's `*.findings.t.sol`): left
 // out unless named (`npm run test:findings`).
-subtask(TASK_TEST_GET_TEST_FILES, async (args: { testFiles: string[] }, _hre, runSuper) => {
+// Under `hardhat coverage` with no file named, the files whose imports never reach the Hardhat
+// runtime are left out (scripts/lib/chain-tests.ts): they cannot execute a contract, so they add
+// nothing to its figures; `npm test` runs them. METATRUST_COVERAGE_ALL=1 runs them there too.
+subtask(TASK_TEST_GET_TEST_FILES, async (args: { testFiles: string[] }, hre, runSuper) => {
   const files: string[] = await runSuper(args);
-  return args.testFiles.length ? files : files.filter((f) => f.endsWith(".test.ts") && !f.endsWith(".findings.test.ts"));
+  if (args.testFiles.length) return files;
+  const tests = files.filter((f) => f.endsWith(".test.ts") && !f.endsWith(".findings.test.ts"));
+  const coverage = (hre as unknown as { __SOLIDITY_COVERAGE_RUNNING?: boolean }).__SOLIDITY_COVERAGE_RUNNING === true;
+  if (!coverage || process.env.METATRUST_COVERAGE_ALL === "1") return tests;
+  const { splitChainTests } = await import("./scripts/lib/chain-tests");
+  const { chain, offChain } = splitChainTests(tests);
+  console.log(
+    `coverage: ${chain.length} of ${tests.length} test files run; the other ${offChain.length} never load the Hardhat runtime, so they execute no contract (npm test runs them; METATRUST_COVERAGE_ALL=1 runs them here)`,
+  );
+  return chain;
 });
 
 subtask(TASK_COMPILE_SOLIDITY_GET_SOLC_BUILD, async (args: { solcVersion: string }) => {
