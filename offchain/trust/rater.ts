@@ -507,7 +507,10 @@ export async function verifyRating(
   if (!attached) throw new EvidenceError(`verifyRating: rating ${who} has no evidence attached (a typed score: unverifiable)`);
   const cid = cidOfEvidenceDigest(attached.args.evidence);
   // fetched through the store (kubo: its daemon's repo, else the IPFS network), not gated on `has`,
-  // which sees the local repo only (s25-rte K1); re-hashed against the CID
+  // which sees the local repo only (s25-rte K1); re-hashed against the CID. One fetch per call,
+  // within the store's timeout and no backoff (s26-fxl L2): `trust:verify-rating` asks about one
+  // rating once, and the wait is its answer; the detectors' repeated reads go through
+  // TrustLedger.fetcher
   let doc: RatingEvidence;
   try {
     doc = await store.getJson<RatingEvidence>(cid);
