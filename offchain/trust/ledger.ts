@@ -270,6 +270,8 @@ export class TrustLedger {
    * `lastInputChange` names how many such retries have come due (s26-fxl L1).
    */
   readonly fetcher = new ForeignFetcher({ timeoutMs: FETCH_TIMEOUT_MS });
+  /** the seed set's hash `lastInputChange` read last, and its block */
+  private seedKey?: { block: number; hash: string };
 
   constructor(tm: TrustManager) {
     this.tm = tm;
@@ -785,7 +787,7 @@ export class TrustLedger {
    * ratings is not such a key: a reclaim drops an era's ratings and as many new ones leave the
    * count as it was; a reorg changes the hash. The detector's own flags and flag runs are left out
    * (they do not change what it would detect). Cost: the run's seed reads (one `isIdentityVerified`
-   * per registered entity, sent together) on every call.
+   * per registered entity, sent together) once per block.
    * @param toBlock - the last block read (default: latest)
    */
   async lastInputChange(toBlock?: number): Promise<string> {
@@ -810,11 +812,16 @@ export class TrustLedger {
     let last: { blockNumber: number; index: number; blockHash: string } | undefined;
     for (const l of logs)
       if (!last || l.blockNumber > last.blockNumber || (l.blockNumber === last.blockNumber && l.index > last.index)) last = l;
-    const seeds = await this.seeds(
-      (await this.entities(block)).map((e) => e.id),
-      block,
-    );
-    const seedHash = toHex(sha256(new TextEncoder().encode(seeds.join(","))));
+    // the seeds at a block do not change: read once per block (a stream of /v1/detect requests in
+    // one block costs one scan; a reorg at the same height is seen at the next block)
+    if (this.seedKey?.block !== block) {
+      const seeds = await this.seeds(
+        (await this.entities(block)).map((e) => e.id),
+        block,
+      );
+      this.seedKey = { block, hash: toHex(sha256(new TextEncoder().encode(seeds.join(",")))) };
+    }
+    const seedHash = this.seedKey.hash;
     return `${last ? `${last.blockNumber}:${last.index}:${last.blockHash}` : "none"}|seeds:${seedHash}|due:${this.fetcher.due()}`;
   }
 
