@@ -5,7 +5,7 @@
  * the MITRegistry, not of the TrustManager) and with a login's `notAfter` passing (no event at all:
  * time alone). A seed change alone never started a run, so SybilRank kept the old seeds until some
  * rating came. Now the key names the seed set too (its hash at the key's block), read by the same
- * function the run reads its seeds with. docs/specs/trust.md §8.7 (the detector service's input).
+ * function the run reads its seeds with. docs/specs/trust.md §8.6 (the detector service's input).
  *   nice -n 19 npx hardhat test test/trust/detector-input-seeds.test.ts
  */
 import { expect } from "chai";
