@@ -758,7 +758,7 @@ listenFlags(
     .addPositionalParam("role", "detector or oracle")
     .addOptionalParam(
       "interval",
-      "detector: how often (ms) it looks for new ratings and runs the detectors (0: only on request)",
+      "detector: how often (ms) it looks whether its input moved (a rating, registration, reclaim or verification event, the identity seeds, a deferred evidence fetch come due) and runs the detectors then (0: only on request)",
       10_000,
       types.int,
     )

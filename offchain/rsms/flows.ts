@@ -5,7 +5,7 @@
  */
 import { equalBytes, fromHex, toHex } from "../crypto/bytes";
 import { decodePoint, encodePoint } from "../crypto/group";
-import type { ContentStore } from "../storage/content-store";
+import { FOREIGN_FETCH_TIMEOUT_MS, type ContentStore } from "../storage/content-store";
 import type { Keystore, PendingCommit } from "../storage/keystore";
 import { ContractRevertError, TransactionDroppedError, waitReceipt, type RawProvider } from "../chain/direct";
 import { isNonceError } from "../chain/sender";
@@ -188,7 +188,10 @@ export async function publishFilter(
  * One bad epoch does not block the pool: an epoch whose bytes do not match its on-chain root (or
  * whose CID is invalid, or whose bytes are malformed) is quarantined (`rpm.quarantinedEpochs`, not
  * fetched again) and the other epochs are loaded; an epoch whose content cannot be fetched right
- * now is skipped and retried at the next sync. A fetch whose bytes do not hash to the CID
+ * now (not found within its bound: the CID is the MSRP's choice) is skipped and retried at a later
+ * sync after the doubling backoff below (s26-fxl L2: every sync, so every join request, waited the
+ * store's timeout for it), and one sync spends at most FOREIGN_FETCH_TIMEOUT_MS on fetches that
+ * find nothing (later such epochs wait for the next sync). A fetch whose bytes do not hash to the CID
  * (ContentCorruptedError) is a bad answer, not a bad epoch (s17-redB B12): it is fetched again, up
  * to FETCH_ATTEMPTS times in this sync, then at later syncs after a doubling backoff
  * (`rpm.fetchFailed`, `rpm.refetchingEpochs`) until it loads or expires. RNs listed only in an
@@ -212,6 +215,8 @@ export async function syncFilters(
   rpm.expire(now);
   const have = new Set([...rpm.loadedEpochs, ...rpm.quarantinedEpochs.keys()]);
   let n = 0;
+  // the time this sync may spend on fetches that find nothing (s26-fxl L2): one fetch's bound
+  const budget = { left: FOREIGN_FETCH_TIMEOUT_MS };
   for (let epoch = rpm.firstLiveEpoch; epoch < epochs; epoch++) {
     if (have.has(epoch)) continue;
     const f = roots?.get(epoch) ?? (await ctx.ledger.filterAt(rpm.poolId, epoch));
@@ -220,12 +225,15 @@ export async function syncFilters(
       continue;
     }
     if (!rpm.fetchDue(epoch, now)) continue;
+    if (budget.left <= 0) continue; // spent on blocks not found: the next sync fetches it
     try {
       let bytes: Uint8Array | undefined;
       for (let attempt = 1; bytes === undefined; attempt++) {
+        const t0 = Date.now();
         try {
-          bytes = await ctx.store.get(f.cid);
+          bytes = await ctx.store.get(f.cid, { timeoutMs: Math.min(budget.left, FOREIGN_FETCH_TIMEOUT_MS) });
         } catch (e) {
+          if (e instanceof ContentNotFoundError) budget.left -= Date.now() - t0;
           if (!(e instanceof ContentCorruptedError) || attempt >= FETCH_ATTEMPTS) throw e;
         }
       }
@@ -234,13 +242,15 @@ export async function syncFilters(
     } catch (e) {
       // the store checks every answer against the CID: bytes it returns are the CID's, so a root
       // mismatch or a malformed filter is the epoch's (the MSRP's), for good; a corrupt answer is not
-      if (e instanceof ContentCorruptedError) rpm.fetchFailed(epoch, now, e.message);
+      // a corrupt answer, or no answer (a CID the MSRP chose that no node serves now: s26-fxl L2),
+      // is retried at a later sync after the doubling backoff, not waited for again on every sync
+      if (e instanceof ContentCorruptedError || e instanceof ContentNotFoundError) rpm.fetchFailed(epoch, now, e.message);
       else if (
         (e instanceof RsmsRejectedError && (e.reason === "FILTER_ROOT_MISMATCH" || e.reason === "FILTER_MALFORMED")) ||
         e instanceof InvalidCidError
       )
         rpm.quarantine(epoch, (e as Error).message);
-      else if (!(e instanceof ContentNotFoundError || e instanceof IpfsUnreachableError)) throw e;
+      else if (!(e instanceof IpfsUnreachableError)) throw e;
     }
   }
   return n;

@@ -284,6 +284,129 @@ export class KuboContentStore implements ContentStore {
   }
 }
 
+/** The longest one fetch of a block someone else chose may look for it (ms; s26-fxl L2). */
+export const FOREIGN_FETCH_TIMEOUT_MS = 10_000;
+/** A block not found is asked for again after this (ms), doubling per miss ... */
+export const MISS_RETRY_MS = 60_000;
+/** ... up to this (ms). */
+export const MISS_RETRY_MAX_MS = 6 * 3600_000;
+/** The time one pass (a detector run, a filter sync) may spend on fetches that find nothing (ms, default). */
+export const FETCH_BUDGET_MS = 60_000;
+
+/**
+ * A fetch {@link ForeignFetcher} did not try: the CID waits out its backoff after a miss
+ * (`why` "backoff": `misses` so far, asked again from `retryAt`, ms), or the pass's time for
+ * fetches that find nothing is spent (`why` "budget").
+ */
+export class FetchDeferredError extends ContentNotFoundError {
+  constructor(
+    cid: string,
+    readonly why: "backoff" | "budget",
+    readonly misses = 0,
+    readonly retryAt = 0,
+  ) {
+    super(
+      cid,
+      why === "backoff"
+        ? `not found ${misses} time(s); asked again after ${new Date(retryAt).toISOString()}`
+        : "not fetched: this pass's time for blocks not found is spent",
+    );
+  }
+}
+
+/**
+ * Fetches blocks whose CIDs someone else chose (a rater's record set, a cleared flag's report, an
+ * MSRP's filter, an agreement's terms: s25-rte K1, s26-fxl L2). Such a CID may name a block nobody
+ * serves, and kubo then looks for it until its timeout: a long-running reader that asked on every
+ * pass would wait that long for each such CID on each pass. So each fetch waits at most
+ * `timeoutMs` (and at most what is left of the pass's budget, when one is given), a CID not found
+ * is not asked for again before its backoff (from `retryMs`, doubling per miss up to `retryMaxMs`)
+ * has passed, and a pass stops fetching once its budget for fetches that find nothing is spent.
+ * A deferred fetch throws {@link FetchDeferredError} (a ContentNotFoundError) at once. A found
+ * block clears its CID's misses. In memory only: a new process asks once more.
+ */
+export class ForeignFetcher {
+  private readonly misses = new Map<string, { n: number; retryAt: number }>();
+  /** retry times not passed yet, and how many have passed (for {@link due}) */
+  private pending: number[] = [];
+  private passed = 0;
+  private readonly timeoutMs: number;
+  private readonly retryMs: number;
+  private readonly retryMaxMs: number;
+  private readonly now: () => number;
+
+  /**
+   * @param o.timeoutMs - the longest wait of one fetch (default {@link FOREIGN_FETCH_TIMEOUT_MS})
+   * @param o.retryMs - the first backoff after a miss (default {@link MISS_RETRY_MS})
+   * @param o.retryMaxMs - the longest backoff (default {@link MISS_RETRY_MAX_MS})
+   * @param o.now - the clock (ms)
+   */
+  constructor(o: { timeoutMs?: number; retryMs?: number; retryMaxMs?: number; now?: () => number } = {}) {
+    this.timeoutMs = o.timeoutMs ?? FOREIGN_FETCH_TIMEOUT_MS;
+    this.retryMs = o.retryMs ?? MISS_RETRY_MS;
+    this.retryMaxMs = o.retryMaxMs ?? MISS_RETRY_MAX_MS;
+    this.now = o.now ?? Date.now;
+  }
+
+  /**
+   * A block's bytes through `store` (verified against the CID by the store), within the bounds above.
+   * @param budget - the pass's time left for fetches that find nothing (ms; decreased by each miss)
+   * @throws FetchDeferredError (not tried), ContentNotFoundError (a miss: backoff started), or what the store throws
+   */
+  async get(store: ContentStore, cid: string, budget?: { left: number }): Promise<Uint8Array> {
+    const t0 = this.now();
+    const miss = this.misses.get(cid);
+    if (miss && t0 < miss.retryAt) throw new FetchDeferredError(cid, "backoff", miss.n, miss.retryAt);
+    if (budget && budget.left <= 0) {
+      this.pending.push(t0 + this.retryMs); // a pass that can fetch it comes due then (due())
+      throw new FetchDeferredError(cid, "budget");
+    }
+    try {
+      const bytes = await store.get(cid, { timeoutMs: budget ? Math.min(budget.left, this.timeoutMs) : this.timeoutMs });
+      this.misses.delete(cid);
+      return bytes;
+    } catch (x) {
+      if (x instanceof ContentNotFoundError) {
+        const t1 = this.now();
+        if (budget) budget.left -= t1 - t0;
+        const n = (miss?.n ?? 0) + 1;
+        const retryAt = t1 + Math.min(this.retryMs * 2 ** Math.min(n - 1, 30), this.retryMaxMs);
+        this.misses.set(cid, { n, retryAt });
+        this.pending.push(retryAt);
+      }
+      throw x;
+    }
+  }
+
+  /** A dag-json block decoded, fetched as {@link get} fetches it. */
+  async getJson<T = unknown>(store: ContentStore, cid: string, budget?: { left: number }): Promise<T> {
+    const c = parseCid(cid);
+    if (c.code !== dagJson.code) throw new InvalidCidError(`getJson: ${cid} is not a dag-json CID`);
+    return dagJson.decode<T>(await this.get(store, cid, budget));
+  }
+
+  /** The CID's misses and the time (ms) it is asked for again, if it is waiting out a backoff. */
+  missOf(cid: string): { n: number; retryAt: number } | undefined {
+    const m = this.misses.get(cid);
+    return m ? { ...m } : undefined;
+  }
+
+  /**
+   * How many retry times (backoffs ended, budget-deferred fetches due) have passed so far: never
+   * decreases, and grows when a deferred fetch may be tried again. A watcher that runs only when
+   * its input moved keys on it, so that a deferred block is asked for again without any other change.
+   */
+  due(): number {
+    const now = this.now();
+    const still: number[] = [];
+    for (const t of this.pending)
+      if (t <= now) this.passed++;
+      else still.push(t);
+    this.pending = still;
+    return this.passed;
+  }
+}
+
 /**
  * The store a user gets: kubo when IPFS_API_URL is set, else the embedded store in `dataDir/ipfs`.
  * @param dataDir - the network's data folder (e.g. .metatrust/hardhat)

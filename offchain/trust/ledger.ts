@@ -15,7 +15,7 @@ import { fromHex, toHex } from "../crypto/bytes";
 import { keccak256 } from "../crypto/hash";
 import { InvalidParameterError, MetatrustError } from "../errors";
 import type { ContentStore } from "../storage/content-store";
-import { encodeJson, cidOf } from "../storage/content-store";
+import { encodeJson, cidOf, FetchDeferredError, ForeignFetcher, FETCH_BUDGET_MS } from "../storage/content-store";
 import { ContentNotFoundError } from "../storage/errors";
 import { TrustModel, PairState, ratedTrust, fromWad, optimizedTrust } from "./fixed";
 import { EvidenceError, type RatingContext, type RatingEvidence, cidOfEvidenceDigest, verifyEvidence } from "./evidence";
@@ -153,11 +153,23 @@ export function cidOfAgreementTerms(termsHash: string): string {
 /**
  * An agreement's terms as its avatars consented to them: fetched by the CID derived from the
  * on-chain `termsHash` (the store re-hashes the block against its CID, so other bytes cannot come back).
+ * The CID is the organization's choice and may name a block nobody serves: one call waits at most
+ * the store's timeout (a person asking once gets that wait as the answer); a caller that reads
+ * terms on every pass (a service) passes its `fetcher`, which bounds the wait and skips a CID
+ * within its miss backoff (s26-fxl L2).
  * @param store - the content store holding the terms
  * @param termsHash - the agreement's `termsHash`
+ * @param o.fetcher - fetch through it (bounded wait, miss backoff) instead of the store directly
+ * @param o.budget - the pass's time left for fetches that find nothing (with `fetcher`)
+ * @throws ContentNotFoundError (FetchDeferredError when the fetcher did not try), ContentCorruptedError
  */
-export async function agreementTerms(store: ContentStore, termsHash: string): Promise<AgreementTerms> {
-  return (await store.getJson(cidOfAgreementTerms(termsHash))) as AgreementTerms;
+export async function agreementTerms(
+  store: ContentStore,
+  termsHash: string,
+  o: { fetcher?: ForeignFetcher; budget?: { left: number } } = {},
+): Promise<AgreementTerms> {
+  const cid = cidOfAgreementTerms(termsHash);
+  return (await (o.fetcher ? o.fetcher.getJson(store, cid, o.budget) : store.getJson(cid))) as AgreementTerms;
 }
 
 /** What each avatar named in an agreement signs (EIP-712, domain ("TrustManager", "1", chainId, TrustManager)). */
@@ -233,14 +245,10 @@ export type AgreementTerms = {
   createdAt: string;
 };
 
-/** Evidence fetches (s25-rte K1): a record set not found is asked for again after this (ms), doubling per miss ... */
-export const MISS_RETRY_MS = 60_000;
-/** ... up to this (ms). */
-export const MISS_RETRY_MAX_MS = 6 * 3600_000;
+/** Evidence fetches (s25-rte K1): a record set not found is asked for again after MISS_RETRY_MS, doubling per miss up to MISS_RETRY_MAX_MS; one `ratings` call spends at most FETCH_BUDGET_MS on fetches that find nothing (content-store.ts, ForeignFetcher). */
+export { MISS_RETRY_MS, MISS_RETRY_MAX_MS, FETCH_BUDGET_MS } from "../storage/content-store";
 /** The longest one evidence fetch may look for its block (ms). */
 export const FETCH_TIMEOUT_MS = 10_000;
-/** The time one `ratings` call may spend on fetches that find nothing (ms, default); later unfetched sets wait for the next call. */
-export const FETCH_BUDGET_MS = 60_000;
 
 export class TrustLedger {
   readonly tm: TrustManager;
@@ -255,12 +263,15 @@ export class TrustLedger {
    */
   private readonly verdicts = new Map<string, true | string>();
   /**
-   * Record sets the store could not fetch (s25-rte K1), by CID: how many times, and the time (ms)
-   * before which they are not asked for again (a backoff doubling from {@link MISS_RETRY_MS} up to
-   * {@link MISS_RETRY_MAX_MS}). Until then the rating counts as unevidenced without a fetch, so a
-   * CID nobody serves costs one timeout per backoff step, not one per run.
+   * Fetches of blocks others chose (record sets, s25-rte K1; cleared flags' reports, s26-fxl L2):
+   * each waits at most FETCH_TIMEOUT_MS, a CID not found waits out a backoff doubling from
+   * MISS_RETRY_MS up to MISS_RETRY_MAX_MS (meanwhile its rating counts as unevidenced without a
+   * fetch, so a CID nobody serves costs one timeout per backoff step, not one per run), and
+   * `lastInputChange` names how many such retries have come due (s26-fxl L1).
    */
-  private readonly misses = new Map<string, { n: number; retryAt: number }>();
+  readonly fetcher = new ForeignFetcher({ timeoutMs: FETCH_TIMEOUT_MS });
+  /** the seed set's hash `lastInputChange` read last, and its block */
+  private seedKey?: { block: number; hash: string };
 
   constructor(tm: TrustManager) {
     this.tm = tm;
@@ -693,9 +704,11 @@ export class TrustLedger {
       toBlock?: number;
       /** the time this call may spend on fetches that find nothing (ms; default FETCH_BUDGET_MS) */
       fetchBudgetMs?: number;
+      /** a budget shared with the caller's other fetches (a detector run's: s26-fxl L2); overrides fetchBudgetMs */
+      budget?: { left: number };
     } = {},
   ): Promise<RatingEvent[]> {
-    const budget = { left: o.fetchBudgetMs ?? FETCH_BUDGET_MS };
+    const budget = o.budget ?? { left: o.fetchBudgetMs ?? FETCH_BUDGET_MS };
     const toBlock = o.toBlock; // the last block read (a pinned view, h16-red2 R2); undefined: latest
     if (o.store && fromBlock !== 0)
       throw new InvalidParameterError(`ratings: evidence is verified over the whole history (fromBlock 0), not from block ${fromBlock}`);
@@ -762,12 +775,19 @@ export class TrustLedger {
   }
 
   /**
-   * Where the detectors' input last moved (s25-rte D1): the (block, log index) of the latest event
-   * that changes what they read (a rating or its evidence, a registration, attestation or reclaim,
-   * an identity verification, a flag cleared), as "block:index:blockHash", or "none". Monotonic as
-   * the chain grows (a count of ratings is not: a reclaim drops an era's ratings, and as many new
-   * ones leave the count as it was); a reorg changes the hash. The detector's own flags and flag
-   * runs are left out (they do not change what it would detect).
+   * Where the detectors' input last moved (s25-rte D1, s26-fxl L1), at one block: the (block, log
+   * index) of the latest TrustManager event that changes what they read (a rating or its evidence,
+   * a registration, attestation or reclaim, an identity verification or a verifier set, a flag
+   * cleared), as "block:index:blockHash" or "none"; then the identity seeds the run would read at
+   * that block (`seeds:` the sha2-256 of the sorted ids {@link seeds} returns: a seed moves with an
+   * MIT login or revocation, events of another contract, and with a login's `notAfter` passing,
+   * no event at all); then how many deferred fetches have come due (`due:`, {@link fetcher}: a
+   * record set or report not found is asked for again without any other change). A run reads
+   * nothing else that moves (the model is fixed; generations move with registrations). A count of
+   * ratings is not such a key: a reclaim drops an era's ratings and as many new ones leave the
+   * count as it was; a reorg changes the hash. The detector's own flags and flag runs are left out
+   * (they do not change what it would detect). Cost: the run's seed reads (one `isIdentityVerified`
+   * per registered entity, sent together) once per block.
    * @param toBlock - the last block read (default: latest)
    */
   async lastInputChange(toBlock?: number): Promise<string> {
@@ -778,19 +798,47 @@ export class TrustLedger {
       "EntityAttested",
       "EntityReclaimed",
       "IdentityVerificationSet",
+      "VerifierSet",
       "EntityUnflagged",
     ] as const;
     const topics = names.map((n) => this.tm.interface.getEvent(n)!.topicHash);
+    const block = toBlock ?? (await this.tm.runner!.provider!.getBlockNumber());
     const logs = await this.tm.runner!.provider!.getLogs({
       address: await this.tm.getAddress(),
       topics: [topics],
       fromBlock: 0,
-      toBlock: toBlock ?? "latest",
+      toBlock: block,
     });
     let last: { blockNumber: number; index: number; blockHash: string } | undefined;
     for (const l of logs)
       if (!last || l.blockNumber > last.blockNumber || (l.blockNumber === last.blockNumber && l.index > last.index)) last = l;
-    return last ? `${last.blockNumber}:${last.index}:${last.blockHash}` : "none";
+    // the seeds at a block do not change: read once per block (a stream of /v1/detect requests in
+    // one block costs one scan; a reorg at the same height is seen at the next block)
+    if (this.seedKey?.block !== block) {
+      const seeds = await this.seeds(
+        (await this.entities(block)).map((e) => e.id),
+        block,
+      );
+      this.seedKey = { block, hash: toHex(sha256(new TextEncoder().encode(seeds.join(",")))) };
+    }
+    const seedHash = this.seedKey.hash;
+    return `${last ? `${last.blockNumber}:${last.index}:${last.blockHash}` : "none"}|seeds:${seedHash}|due:${this.fetcher.due()}`;
+  }
+
+  /**
+   * The identity seeds among `ids` at a block: those `isIdentityVerified` holds for at it, sorted
+   * (what the detectors' SybilRank starts from; `runDetectors` and `lastInputChange` both read them here).
+   * @param ids - entity ids
+   * @param blockTag - the block read
+   */
+  async seeds(ids: readonly string[], blockTag: number): Promise<string[]> {
+    const out: string[] = [];
+    for (let i = 0; i < ids.length; i += 256) {
+      const part = ids.slice(i, i + 256);
+      const bits = await Promise.all(part.map((x) => this.tm.isIdentityVerified(x, { blockTag })));
+      part.forEach((x, k) => bits[k] && out.push(x));
+    }
+    return out.sort();
   }
 
   /** The chain id, the contract's address and the model, for checking record sets. */
@@ -830,25 +878,18 @@ export class TrustLedger {
     // fetched through the store (kubo: its repo, else the IPFS network), not gated on `has` (the
     // local repo only: s25-rte K1); a CID not found waits out its backoff, and the fetches that
     // find nothing share the call's budget: an unfetchable set counts as unevidenced meanwhile
-    const miss = this.misses.get(cid);
-    if (miss && Date.now() < miss.retryAt)
-      return {
-        reason: `its evidence ${cid} is not on IPFS (not found ${miss.n} time(s); asked again after ${new Date(miss.retryAt).toISOString()})`,
-        final: false,
-      };
-    if (r.budget.left <= 0)
-      return { reason: `its evidence ${cid} was not fetched: this read's time for unfetchable evidence is spent`, final: false };
-    const t0 = Date.now();
     try {
-      doc = await store.getJson<RatingEvidence>(cid, { timeoutMs: Math.min(r.budget.left, FETCH_TIMEOUT_MS) }); // re-hashed against the CID
-      this.misses.delete(cid);
+      doc = await this.fetcher.getJson<RatingEvidence>(store, cid, r.budget); // re-hashed against the CID
     } catch (x) {
-      if (x instanceof ContentNotFoundError) {
-        r.budget.left -= Date.now() - t0;
-        const n = (miss?.n ?? 0) + 1;
-        this.misses.set(cid, { n, retryAt: Date.now() + Math.min(MISS_RETRY_MS * 2 ** (n - 1), MISS_RETRY_MAX_MS) });
-        return { reason: `its evidence ${cid} is not on IPFS`, final: false };
-      }
+      if (x instanceof FetchDeferredError)
+        return {
+          reason:
+            x.why === "backoff"
+              ? `its evidence ${cid} is not on IPFS (not found ${x.misses} time(s); asked again after ${new Date(x.retryAt).toISOString()})`
+              : `its evidence ${cid} was not fetched: this read's time for unfetchable evidence is spent`,
+          final: false,
+        };
+      if (x instanceof ContentNotFoundError) return { reason: `its evidence ${cid} is not on IPFS`, final: false };
       return { reason: (x as Error).message, final: false }; // the store may answer later
     }
     let ctx: RatingContext;

@@ -13,7 +13,7 @@ import type { ContentStore } from "../storage/content-store";
 import { AttackKind, Detection, type RatingEvent } from "./detectors";
 import { analyze } from "./robust";
 import type { RefusedEvidence, TrustLedger } from "./ledger";
-import { cidOf, encodeJson } from "../storage/content-store";
+import { cidOf, encodeJson, FETCH_BUDGET_MS } from "../storage/content-store";
 import { cidOfEvidenceDigest } from "./evidence";
 
 const KIND_NAME: Record<number, string> = { 0: "sybil", 1: "on-off", 2: "good-mouthing", 3: "bad-mouthing" };
@@ -87,13 +87,22 @@ function judgedSide(kind: number, entity: string, r: RatingEvent): boolean {
  * conduct between the report and the clearing (a pending contest's commit, reveal and appeal
  * windows) was before nobody.
  */
-async function judgedUpTo(store: ContentStore, flagBlock: number, evidence: string): Promise<{ block: number; from: string }> {
+async function judgedUpTo(
+  ledger: TrustLedger,
+  store: ContentStore,
+  flagBlock: number,
+  evidence: string,
+  budget: { left: number },
+): Promise<{ block: number; from: string }> {
   try {
-    const report = await store.getJson<{ block?: { number?: unknown } }>(cidOfEvidenceDigest(evidence));
+    // a digest someone else chose (a hand-set flag's may name a block nobody serves): fetched with
+    // the ledger's bound, miss backoff and the run's budget, as record sets are (s26-fxl L2)
+    const report = await ledger.fetcher.getJson<{ block?: { number?: unknown } }>(store, cidOfEvidenceDigest(evidence), budget);
     const b = report?.block?.number;
     if (typeof b === "number" && Number.isSafeInteger(b) && b >= 0 && b < flagBlock) return { block: b, from: "the flag's report" };
   } catch {
-    // not in the store (or not a report): the flag's own block bounds what it can rest on
+    // not in the store, not found in time, waiting out its backoff, or not a report: the flag's
+    // own block bounds what it can rest on
   }
   return { block: flagBlock - 1, from: "the block before the flag (its report is not in the store)" };
 }
@@ -114,6 +123,7 @@ async function clearedAgain(
   detections: Detection[],
   rerun: (ratings: RatingEvent[]) => { detections: Detection[] },
   ratings: RatingEvent[],
+  budget: { left: number },
 ): Promise<Map<string, Clearing>> {
   type At = { block: number; index: number };
   const later = (a: At, b: At) => a.block > b.block || (a.block === b.block && a.index > b.index);
@@ -139,7 +149,7 @@ async function clearedAgain(
     // a clearing of a flag never set judged nothing
     if (f === undefined) continue;
     const block = c.block;
-    const judged = await judgedUpTo(store, f.block, f.evidence);
+    const judged = await judgedUpTo(ledger, store, f.block, f.evidence, budget);
     const time = (await provider.getBlock(judged.block))!.timestamp;
     const after = ratings.filter((r) => !(r.time <= time && judgedSide(d.kind, d.entity, r)));
     const again = rerun(after).detections.some((x) => x.entity.toLowerCase() === d.entity.toLowerCase() && x.kind === d.kind);
@@ -186,6 +196,7 @@ async function reasserted(
   held: Detection[],
   rerun: (ratings: RatingEvent[]) => { detections: Detection[] },
   ratings: RatingEvent[],
+  budget: { left: number },
 ): Promise<Map<string, Reassertion>> {
   const out = new Map<string, Reassertion>();
   if (held.length === 0) return out;
@@ -201,7 +212,7 @@ async function reasserted(
     const key = `${d.entity.toLowerCase()}:${d.kind}`;
     const f = flagOf.get(key);
     if (f === undefined) continue;
-    const judged = await judgedUpTo(store, f.block, f.evidence);
+    const judged = await judgedUpTo(ledger, store, f.block, f.evidence, budget);
     const time = (await provider.getBlock(judged.block))!.timestamp;
     const after = ratings.filter((r) => !(r.time <= time && judgedSide(d.kind, d.entity, r)));
     if (rerun(after).detections.some((x) => x.entity.toLowerCase() === d.entity.toLowerCase() && x.kind === d.kind))
@@ -320,11 +331,13 @@ export async function runDetectors(
   if (!head || head.hash === null) throw new Error(`runDetectors: block ${o.atBlock ?? "latest"} not found`);
   const at = { blockTag: head.number };
   const refused: RefusedEvidence[] = [];
-  const ratings = await ledger.ratings(0, { store, refused, toBlock: head.number });
+  // one budget for the run's fetches that find nothing: record sets and cleared flags' reports (s26-fxl L2)
+  const budget = { left: FETCH_BUDGET_MS };
+  const ratings = await ledger.ratings(0, { store, refused, toBlock: head.number, budget });
   const entities = await ledger.entities(head.number);
   const nodes = entities.map((e) => e.id);
-  const seeds = new Set<string>();
-  for (const e of entities) if (await ledger.tm.isIdentityVerified(e.id, at)) seeds.add(e.id);
+  // the seeds as the detector service's input key reads them (TrustLedger.seeds: s26-fxl L1)
+  const seeds = new Set<string>(await ledger.seeds(nodes, head.number));
   const generations = new Map<string, bigint>();
   for (const e of entities) generations.set(e.id, await ledger.tm.generationOf(e.id, at));
   const epochSeconds = Number((await ledger.getModel()).epochLength);
@@ -338,6 +351,7 @@ export async function runDetectors(
     all,
     (r) => analyze(r, nodes, seeds, { epochSeconds, unevidenced }),
     ratings,
+    budget,
   );
   // the held flags this run detects again on new conduct, re-asserted in its run (door 2)
   const heldNow: Detection[] = [];
@@ -349,6 +363,7 @@ export async function runDetectors(
     heldNow,
     (r) => analyze(r, nodes, seeds, { epochSeconds, unevidenced }),
     ratings,
+    budget,
   );
   const report = {
     // the time of the block read, not the clock's: two runs over one block put one report, one CID

@@ -63,19 +63,38 @@ async function eraOf(tm: TrustManager, from: string, to: string, blockTag: numbe
   return `${gf}:${gt}`;
 }
 
+/** The generations an era names ("gFrom:gTo"), or undefined for a malformed one. */
+function generationsOf(era: string): [bigint, bigint] | undefined {
+  const m = /^(\d+):(\d+)$/.exec(era);
+  return m ? [BigInt(m[1]), BigInt(m[2])] : undefined;
+}
+
 /**
  * Moves a log's records of another era than `era` to its `past`, and stamps the log with `era`. A
  * log written before logs had eras (no `era`) is taken as of `era` (its records are kept pending:
- * a verifier still refuses any of another era). Mutates `log`.
- * @returns how many records were set aside, and whether the log changed
+ * a verifier still refuses any of another era). A log only moves forward (s26-fxl L3): when the
+ * log's era is later than `era` in either id's generation (generations only grow: the caller's
+ * read predates a reclaim that another process has already logged under), nothing is changed and
+ * `later` is set; the caller refuses. Mutates `log` only when `later` is unset.
+ * @returns how many records were set aside, whether the log changed, and whether it is of a later era
  */
-function setAsideOtherEra(log: PairLog, era: string): { moved: number; changed: boolean } {
+function setAsideOtherEra(log: PairLog, era: string): { moved: number; changed: boolean; later?: boolean } {
   if (log.era === era) return { moved: 0, changed: false };
+  const mine = generationsOf(era);
+  const theirs = log.era === undefined ? undefined : generationsOf(log.era);
+  if (mine && theirs && (theirs[0] > mine[0] || theirs[1] > mine[1])) return { moved: 0, changed: false, later: true };
   const n = log.era === undefined ? 0 : log.records.length;
   if (n > 0) (log.past ??= []).push({ era: log.era!, agreement: log.agreement, records: log.records });
   if (n > 0) log.records = [];
   log.era = era;
   return { moved: n, changed: true };
+}
+
+/** The one-line refusal of a caller whose era read is older than the log it would write (s26-fxl L3). */
+function laterEraError(fn: string, log: PairLog, era: string, pair: string, what: string): EvidenceError {
+  return new EvidenceError(
+    `InteractionLog.${fn}: the log of ${pair} is of a later era (${log.era}) than the chain read (${era}); nothing ${what}: run again`,
+  );
 }
 
 /**
@@ -199,7 +218,8 @@ export class InteractionLog {
    * @param terms - the agreement; must equal the pair's earlier records' agreement
    * @returns the record
    * @throws EvidenceError if the terms changed with records pending, or if the receipt is not
-   *   signed by the provider's controller (nothing is logged: a receipt every verifier would refuse)
+   *   signed by the provider's controller (nothing is logged: a receipt every verifier would refuse),
+   *   or if the log is of a later era than the one read here (nothing logged: run again, s26-fxl L3)
    */
   async record(
     tm: TrustManager,
@@ -260,9 +280,11 @@ export class InteractionLog {
     // other pairs' records are kept, and a record of this pair logged meanwhile refuses this one
     const now = this.all();
     const cur: PairLog = now[key] ?? { agreement: terms, nextSeq: 0, records: [] };
-    // records of another era than this receipt's are set aside (kept in `past`, never rated): the
-    // chain would refuse them with this one (s25-rte L1)
-    setAsideOtherEra(cur, era);
+    // records of an earlier era than this receipt's are set aside (kept in `past`, never rated): the
+    // chain would refuse them with this one (s25-rte L1). A log only moves forward: an era read
+    // older than the log's (a reclaim this process's read predates and another process has logged
+    // under) would set the new era's records aside for good (s26-fxl L3); refused, nothing written
+    if (setAsideOtherEra(cur, era).later) throw laterEraError("record", cur, era, `${label(from)} -> ${label(to)}`, "logged");
     if (cur.nextSeq !== rec.seq || (cur.records.length > 0 && JSON.stringify(cur.agreement) !== JSON.stringify(terms)))
       throw new EvidenceError(
         `InteractionLog.record: ${label(from)} -> ${label(to)} was logged by another command meanwhile (receipt #${cur.nextSeq - 1}); nothing logged: run again`,
@@ -289,6 +311,8 @@ export class InteractionLog {
    * the same from the chain.
    * @param notice - receives the one-line notice when records are set aside
    * @returns the pair's pending log of the present era, or undefined when there is none
+   * @throws EvidenceError when the log is of a later era than the chain read (a node behind a
+   *   reclaim another process logged under): nothing changed, run again (s26-fxl L3)
    */
   async settle(tm: TrustManager, from: string, to: string, notice: (line: string) => void = () => undefined): Promise<PairLog | undefined> {
     const block = await tm.runner!.provider!.getBlockNumber();
@@ -296,7 +320,8 @@ export class InteractionLog {
     const all = this.all();
     const log = all[`${from}:${to}`];
     if (!log) return undefined;
-    const { moved, changed } = setAsideOtherEra(log, era);
+    const { moved, changed, later } = setAsideOtherEra(log, era);
+    if (later) throw laterEraError("settle", log, era, `${from} -> ${to}`, "changed");
     if (changed) this.save(all);
     if (moved > 0)
       notice(
@@ -482,7 +507,10 @@ export async function verifyRating(
   if (!attached) throw new EvidenceError(`verifyRating: rating ${who} has no evidence attached (a typed score: unverifiable)`);
   const cid = cidOfEvidenceDigest(attached.args.evidence);
   // fetched through the store (kubo: its daemon's repo, else the IPFS network), not gated on `has`,
-  // which sees the local repo only (s25-rte K1); re-hashed against the CID
+  // which sees the local repo only (s25-rte K1); re-hashed against the CID. One fetch per call,
+  // within the store's timeout and no backoff (s26-fxl L2): `trust:verify-rating` asks about one
+  // rating once, and the wait is its answer; the detectors' repeated reads go through
+  // TrustLedger.fetcher
   let doc: RatingEvidence;
   try {
     doc = await store.getJson<RatingEvidence>(cid);

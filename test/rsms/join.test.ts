@@ -20,7 +20,7 @@ import { RsmsLedger } from "../../offchain/rsms/ledger";
 import type { ResourcePoolRegistry } from "../../typechain-types";
 import { ethers } from "hardhat";
 import { RsmsRejectedError, RsmsRejectReason } from "../../offchain/rsms/errors";
-import { FETCH_ATTEMPTS, ResourcePoolManager } from "../../offchain/rsms/rpm";
+import { FETCH_ATTEMPTS, REFETCH_BACKOFF_SEC, ResourcePoolManager } from "../../offchain/rsms/rpm";
 import {
   AAD,
   SIZES,
@@ -887,7 +887,7 @@ describe("rsms/flows and ledger: each step's checks, results and failure paths",
     expect(fresh.loadedEpochs).to.deep.equal(Array.from({ length: epochs }, (_, e) => e));
   });
 
-  it("syncFilters: an invalid-CID epoch is quarantined, a corrupt answer is fetched again after a backoff (s17-redB B12), a missing or unreachable one is retried at the next sync, another store error is thrown; an expired epoch is never fetched", async () => {
+  it("syncFilters: an invalid-CID epoch is quarantined, a corrupt answer is fetched again after a backoff (s17-redB B12), so is a missing one (s26-fxl L2: not waited for on every sync), an unreachable one is retried at the next sync, another store error is thrown; an expired epoch is never fetched", async () => {
     const { ctx, msrp, rpmA, registry, store, ledger } = await loadRsms();
     // epochs 1..5 of pool 1 (and later 6): intact filters, each holding one secret
     const cids: string[] = [];
@@ -928,16 +928,23 @@ describe("rsms/flows and ledger: each step's checks, results and failure paths",
     expect(await syncFilters(faulty, rpm)).to.equal(2);
     expect(rpm.loadedEpochs).to.deep.equal([0, 5]);
     expect([...rpm.quarantinedEpochs.entries()]).to.deep.equal([[2, faults.get(cids[1])!.message]]);
-    expect([...rpm.refetchingEpochs.keys()]).to.deep.equal([1]);
+    expect([...rpm.refetchingEpochs.keys()]).to.deep.equal([1, 3]);
+    expect(rpm.refetchingEpochs.get(3)).to.deep.include({ failures: 1, at: now + REFETCH_BACKOFF_SEC });
     expect(fetched).to.have.length(5 + FETCH_ATTEMPTS);
-    // the next sync fetches the missing and the unreachable epoch again, and only them (the
-    // corrupt one waits out its backoff)
+    // the next sync fetches the unreachable epoch again, and only it (the corrupt and the missing
+    // one wait out their backoff: a CID nobody serves is not searched for on every sync)
     faults.clear();
     fetched.length = 0;
+    expect(await syncFilters(faulty, rpm)).to.equal(1);
+    expect(rpm.loadedEpochs).to.deep.equal([0, 4, 5]);
+    expect(fetched).to.deep.equal([cids[3]]);
+    // after the backoff both are fetched again
+    now += REFETCH_BACKOFF_SEC;
+    fetched.length = 0;
     expect(await syncFilters(faulty, rpm)).to.equal(2);
-    expect(rpm.loadedEpochs).to.deep.equal([0, 3, 4, 5]);
-    expect(fetched).to.deep.equal([cids[2], cids[3]]);
-    expect([13n, 14n].map((a) => rpm.inFilters(a))).to.deep.equal([true, true]);
+    expect(rpm.loadedEpochs).to.deep.equal([0, 1, 3, 4, 5]);
+    expect(fetched).to.deep.equal([cids[0], cids[2]]);
+    expect([11n, 13n, 14n].map((a) => rpm.inFilters(a))).to.deep.equal([true, true, true]);
     // every epoch so far is older than the TTL: each loaded epoch and each quarantine is dropped
     now = (await ledger.filterAt(1, 5)).publishedAt + TTL + 1;
     expect(await syncFilters(faulty, rpm)).to.equal(0);

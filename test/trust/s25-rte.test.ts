@@ -16,8 +16,8 @@ import { deployTrustFixture, id, Kind } from "../fixtures/trust";
 import { avatarOwner } from "../helpers/avatar-owner";
 import * as F from "../../offchain/trust/fixed";
 import { TrustLedger, type RefusedEvidence } from "../../offchain/trust/ledger";
-import { FileContentStore, KuboContentStore, cidOf } from "../../offchain/storage/content-store";
-import { CID } from "multiformats/cid";
+import { FileContentStore, type KuboContentStore } from "../../offchain/storage/content-store";
+import { fakeKubo } from "../helpers/fake-kubo";
 import { runDetectors } from "../../offchain/trust/pipeline";
 import { DetectorService } from "../../offchain/services/trust/detector-service";
 import { TrustManager__factory } from "../../typechain-types";
@@ -67,41 +67,10 @@ async function signedSet(
   return { ...unsigned, signature: await rater.signMessage(evidenceMessage(unsigned)) } as RatingEvidence;
 }
 
-/**
- * Two kubo daemons, peered (docs/deploy.md: "a kubo node of one cluster ..., the nodes peered or
- * in an ipfs-cluster"), modelled by their RPC semantics: `block/stat` with `offline: true` looks
- * in the local blockstore only (kubo: "block was not found locally (offline)"); `block/get`
- * without `offline` fetches a block a peer has (bitswap).
- */
+/** Two kubo daemons, peered (docs/deploy.md), as the red team modelled them: test/helpers/fake-kubo.ts. */
 function peeredKubo(): { a: KuboContentStore; b: KuboContentStore } {
-  const local = [new Map<string, Uint8Array>(), new Map<string, Uint8Array>()];
-  const client = (me: number) => ({
-    block: {
-      put: async (bytes: Uint8Array, o: Record<string, unknown>) => {
-        const c = await cidOf(bytes, o.format as "dag-json" | "raw");
-        local[me].set(c.toString(), bytes);
-        return c;
-      },
-      stat: async (c: CID, o: Record<string, unknown> = {}) => {
-        const k = c.toString();
-        if (local[me].has(k) || (!o.offline && local.some((m) => m.has(k)))) return { cid: c };
-        throw new Error("block was not found locally (offline): ipld: could not find " + k);
-      },
-      get: async (c: CID, o: Record<string, unknown> = {}) => {
-        const k = c.toString();
-        const hit = local[me].get(k) ?? (o.offline ? undefined : local.map((m) => m.get(k)).find((x) => x !== undefined));
-        if (hit === undefined) throw new Error("block was not found locally (offline)");
-        return hit;
-      },
-    },
-    pin: { add: async (c: CID) => c },
-  });
-  const mk = (me: number) => {
-    const s = new KuboContentStore("http://127.0.0.1:5001");
-    (s as unknown as { client: unknown }).client = client(me);
-    return s;
-  };
-  return { a: mk(0), b: mk(1) };
+  const [a, b] = fakeKubo(2).stores;
+  return { a, b };
 }
 
 const tmpDir = (p: string) => fs.mkdtempSync(path.join(os.tmpdir(), `s25-rte-${p}-`));

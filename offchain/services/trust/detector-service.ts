@@ -4,7 +4,9 @@
  * own account holding DETECTOR_ROLE and its own data folder.
  *
  * It watches the chain: every `intervalMs` it reads the rating history and, when its input moved
- * since its last run (a rating, registration, reclaim or verification event: s25-rte D1), runs the detectors, stores the report on IPFS and flags each new detection
+ * since its last run (a rating, registration, reclaim or verification event: s25-rte D1; the
+ * identity seeds, which move with MIT logins and revocations and with a login's expiry, no event
+ * at all; a deferred evidence or report fetch whose backoff ended: s26-fxl L1), runs the detectors, stores the report on IPFS and flags each new detection
  * on-chain with the report's digest. `POST /v1/detect` (an unsigned envelope: anyone may ask; a
  * quota of its own per address, DETECT_PER_MINUTE, bounds them) runs it now when the chain moved
  * (an input event since the last run, or a deferred flag run whose time came) and otherwise answers
