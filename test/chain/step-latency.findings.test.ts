@@ -77,6 +77,11 @@
  * Session 25 (swc, a quiet run at load 1.6, N = 30): rating 2.05x p50 over p50 (2.08x the median of per-sample
  * ratios), join 2.61x (2.78x), client CPU per join 5.8 ms against a bare round trip of 2.5 ms; alternating
  * TypeScript's transpiler and swc (two pairs, STEPS_CLI=0): join 2.67x / 2.34x and 2.97x / 2.89x, noise.
+ * Session 26: the bench's new row sends the join's own recordJoin bare (evm_snapshot, a join, evm_revert,
+ * the same signed transaction again): 1.14-1.24x the transfer's early-receipt round trip, so the node's
+ * share is not the gap. The join took 2.5-3.1x with 4.9-5.6 ms of client CPU per join (over 2x the bare
+ * round trip by itself): before the send 2.5 ms (the task's bookkeeping 1.35, the RSMS messages 0.93,
+ * signing 0.22), then the journal 0.9 ms while the node mines, competing with it for the two cores.
  */
 import { expect } from "chai";
 import fs from "fs";
