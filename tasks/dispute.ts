@@ -342,7 +342,7 @@ task("dispute:commit", "Commits a vote (Step 2); the salt is kept in the keystor
     const weight = await c.dr.eligibleWeight(a.id, c.entityId(a.voter));
     if (weight === 0n)
       throw new RefusedError(
-        `dispute:commit: ${a.voter} has no vote in #${a.id} (below the minimum reputation or age at the snapshot, an entity of a party's controller, or flagged since a detector run at or before the dispute opened)`,
+        `dispute:commit: ${a.voter} has no vote in #${a.id} (below the minimum reputation or age at the snapshot, an entity of a party's account or of a party avatar's other account, or flagged since a detector run at or before the dispute opened)`,
       );
     const rec = saltRecord(String(a.id), a.voter, Number((await c.dr.dispute(a.id)).round));
     // The salt is journaled before the send and deleted only if the contract refused the commit;

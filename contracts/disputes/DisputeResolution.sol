@@ -223,7 +223,11 @@ contract DisputeResolution is IDisputeResolution {
                 revert DisputeResolution__ClaimantStakeTooLow(claimant, c.reputation, open * _loserPenalty);
         }
         _openClaims[claimant] = open;
-        (address respondentController, uint8 contested) = _respondentController(claimant, respondent, nature);
+        (address respondentController, uint8 contested, address other) = _respondentController(
+            claimant,
+            respondent,
+            nature
+        );
         if (msg.value != _deposit) revert DisputeResolution__WrongDeposit(_deposit, msg.value);
         id = ++_count;
         Dispute storage d = _disputes[id];
@@ -238,6 +242,8 @@ contract DisputeResolution is IDisputeResolution {
         // Every dispute fixes its jurors' flags by flag run (s25-rtt R3, s20-redt F3's rule in every
         // nature): only a flag held since a run at or before the opening bars a juror (`_flagBars`).
         d.runsAtOpening = _runsAtOpening();
+        // A party entity's second account (s25-rtt R4), off the jury: in the slot just written.
+        d.otherAccount = other;
         if (contested != 0) {
             d.contestedSerials = _trust.flagMarks(claimant);
             contested = _takeInstances(id, claimant, contested, d.contestedSerials);
@@ -299,8 +305,13 @@ contract DisputeResolution is IDisputeResolution {
         Dispute storage d = _known(id);
         if (block.timestamp <= d.commitDeadline || block.timestamp > d.revealDeadline)
             revert DisputeResolution__NotInRevealPhase(id);
-        ITrustManager.Entity memory e = _trust.entity(voter);
-        if (e.controller != msg.sender) revert DisputeResolution__NotController(voter, msg.sender);
+        // One TrustManager call for all it reads of the voter (its controller, flags and standing
+        // now, its weight at the snapshot): the cost of reading `otherAccount` (s25-rtt R4).
+        (address controller, uint8 flags, bool standing, uint256 rep, uint256 granted) = _trust.jurorAt(
+            voter,
+            d.snapshot
+        );
+        if (controller != msg.sender) revert DisputeResolution__NotController(voter, msg.sender);
         uint8 round = d.round;
         Vote storage v = _votes[id][round][voter];
         if (v.commitment == bytes20(0)) revert DisputeResolution__NoCommitment(id, voter);
@@ -310,12 +321,12 @@ contract DisputeResolution is IDisputeResolution {
         if (choice >= d.options) revert DisputeResolution__InvalidChoice(id, choice);
         // The commit's flag rule, in every nature (s25-rtt R3): a flag set after the opening
         // (front-running the reveal whose choice it reads) does not take the vote away.
-        if (_flagBars(d, voter, e.flags)) revert DisputeResolution__Flagged(id, voter);
+        if (_flagBars(d, voter, flags)) revert DisputeResolution__Flagged(id, voter);
         // Its identity still stands (h11-red2 D1): a revoked MIT or an admin's unverification after
         // the commit takes the vote away; a lapsed avatar session does not (its owner may log in
         // again, and an honest juror keeps its vote). The revoker is no party, so in a flag contest too.
-        if (!_trust.hasIdentityStanding(voter)) revert DisputeResolution__IdentityRevoked(id, voter);
-        (uint256 rep, uint8 why) = _snapshotWeight(d, voter, e.controller);
+        if (!standing) revert DisputeResolution__IdentityRevoked(id, voter);
+        uint8 why = _whyNot(d, controller, rep, granted);
         if (why == 1) revert DisputeResolution__PartyCannotVote(id, voter);
         if (why == 2) revert DisputeResolution__NotEligible(id, voter, rep);
         v.revealed = true;
@@ -516,11 +527,11 @@ contract DisputeResolution is IDisputeResolution {
     /// @inheritdoc IDisputeResolution
     function eligibleWeight(uint256 id, bytes32 voter) external view returns (uint256) {
         Dispute storage d = _known(id);
-        ITrustManager.Entity memory e = _trust.entity(voter);
-        // the commit's own rule: a voter it refuses as flagged has no vote
-        if (e.kind == ITrustManager.Kind.None || _flagBars(d, voter, e.flags)) return 0;
-        (uint256 rep, uint8 why) = _snapshotWeight(d, voter, e.controller);
-        return why == 0 ? rep : 0;
+        (address controller, uint8 flags, , uint256 rep, uint256 granted) = _trust.jurorAt(voter, d.snapshot);
+        // the commit's own rule: a voter it refuses as flagged has no vote (an unregistered one has
+        // neither reputation nor standing at the snapshot)
+        if (_flagBars(d, voter, flags)) return 0;
+        return _whyNot(d, controller, rep, granted) == 0 ? rep : 0;
     }
 
     /// @dev A dispute's record of the detector's flag runs (`runsAtOpening`), in every nature
@@ -715,30 +726,27 @@ contract DisputeResolution is IDisputeResolution {
         // seeing the others loses at least what a losing vote would). A voter barred now by the
         // flag rule could not (`reveal` refuses it, in every nature: `_flagBars`): no penalty
         // (h11-red2 D2); nor could one whose identity is revoked now (h11-red2 D1).
-        ITrustManager.Entity memory e = _trust.entity(voter);
-        if (_flagBars(d, voter, e.flags)) return 0;
-        if (!_trust.hasIdentityStanding(voter)) return 0;
-        (, uint8 why) = _snapshotWeight(d, voter, e.controller);
-        return why == 0 ? -int256(uint256(_voterPenalty)) : int256(0);
+        (address controller, uint8 flags, bool standing, uint256 rep, uint256 granted) = _trust.jurorAt(
+            voter,
+            d.snapshot
+        );
+        if (_flagBars(d, voter, flags) || !standing) return 0;
+        return _whyNot(d, controller, rep, granted) == 0 ? -int256(uint256(_voterPenalty)) : int256(0);
     }
 
-    /// @dev The voter's weight at the snapshot and why it may not vote: 0 it may, 1 its controller
-    /// is a party's, 2 too little reputation or too young at the snapshot.
-    function _snapshotWeight(
-        Dispute storage d,
-        bytes32 voter,
-        address controller
-    ) private view returns (uint256 rep, uint8 why) {
-        if (controller == d.claimantController || controller == d.respondentController) return (0, 1);
-        uint48 snapshot = d.snapshot;
+    /// @dev Why a voter whose controller is `controller` and whose standing at the snapshot is
+    /// (`rep`, `granted`) (`TrustManager.jurorAt`) may not vote: 0 it may, 1 its controller is a
+    /// party's account or the second account of a party entity (`otherAccount`, s25-rtt R4), 2 too
+    /// little reputation or too young at the snapshot.
+    function _whyNot(Dispute storage d, address controller, uint256 rep, uint256 granted) private view returns (uint8) {
+        if (controller == d.claimantController || controller == d.respondentController || controller == d.otherAccount)
+            return 1;
         // Minimum age: the standing it votes with (its attestation, or the admin's first
         // verification) was granted at least minAge blocks before the snapshot; the id's first
         // registration does not count (h13-red D3: a dormant plain registration attested just
         // before a dispute is as young as its attestation).
-        uint256 granted;
-        (rep, granted) = _trust.standingAt(voter, snapshot);
-        if (rep == 0 || rep < _minReputation || granted == 0 || granted + _minAge > snapshot) return (rep, 2);
-        return (rep, 0);
+        if (rep == 0 || rep < _minReputation || granted == 0 || granted + _minAge > d.snapshot) return 2;
+        return 0;
     }
 
     /// @dev Clears the attack flags of `entity` that the contest judged (`contested`, those it held
@@ -874,37 +882,42 @@ contract DisputeResolution is IDisputeResolution {
 
     /// @dev Checks the respondent (or, for a flag contest, that there is none and that the claimant
     /// is flagged) and that the court can move reputation, and returns the respondent's party
-    /// account (`_partyOf`) and, for a flag contest, the claimant's attack flags (the contest's
-    /// subject; 0 otherwise).
+    /// account (`_partyOf`), for a flag contest the claimant's attack flags (the contest's
+    /// subject; 0 otherwise), and the second account of the party entity (`Dispute.otherAccount`).
     function _respondentController(
         bytes32 claimant,
         bytes32 respondent,
         uint8 nature
-    ) private view returns (address party, uint8 contested) {
+    ) private view returns (address party, uint8 contested, address other) {
+        // The party entity: a flag contest's claimant, else the respondent; its entry's holder and,
+        // for an avatar the registry knows, its owner's account (`_partyOf`).
+        bytes32 subject = nature == NATURE_FLAG_CONTEST ? claimant : respondent;
+        ITrustManager.Entity memory r = _trust.entity(subject);
+        (bytes16 tag, , address owner) = _partyOf(subject, address(0));
         if (nature == NATURE_FLAG_CONTEST) {
             // A flagged entity contests its flags: no respondent (the detector has no entity).
             if (respondent != bytes32(0)) revert DisputeResolution__FlagContestHasRespondent(respondent);
-            contested = _trust.entity(claimant).flags & ATTACK_MASK;
+            contested = r.flags & ATTACK_MASK;
             if (contested == 0) revert DisputeResolution__NotFlagged(claimant);
         } else if (nature == NATURE_AVATAR) {
-            // A respondent avatar the registry knows is its owner's person, in every nature
-            // (`_partyOf`, s25-rtt R4). An avatar dispute's respondent may have no trust entry
-            // (h14-red2 G5: avatar-to-avatar interactions need none; the registry must know it, the
-            // case names it, `bindCase` checks that); an ordinary dispute's needs one.
-            bytes16 tag;
-            (tag, , party) = _partyOf(respondent, address(0));
+            // A respondent avatar the registry knows is its owner's person (`_partyOf`, s25-rtt
+            // R4). An avatar dispute's respondent may have no trust entry (h14-red2 G5:
+            // avatar-to-avatar interactions need none; the registry must know it, the case names
+            // it, `bindCase` checks that); an ordinary dispute's needs one.
             if (tag == bytes16(0)) revert DisputeResolution__UnknownRespondent(respondent);
+            party = owner;
         } else {
             // An ordinary dispute is about the conduct of the respondent's entry: its controller is
             // the party (s25-review H1: the owner of a squatted avatar id must not answer for the
             // squatter, nor take the squatter's rights; and the squatter is kept off the jury, M1).
-            // Keeping the avatar's owner off that jury too when another account holds the entry
-            // (s25-rtt R4) would cost `reveal` a second party slot, past issue 16's 60,000 gas: open,
-            // docs/specs/disputes.md ("Open: R4").
-            ITrustManager.Entity memory r = _trust.entity(respondent);
             if (r.kind == ITrustManager.Kind.None) revert DisputeResolution__UnknownRespondent(respondent);
             party = r.controller;
         }
+        // One person, one side (s25-rtt R4): where the entry's holder (a flag contest's filer) and
+        // the avatar's owner's account differ (a spare account, or a squatter), the one that is not
+        // the party is the entity's second account, kept off the jury with no right of a party: the
+        // owner's account in an ordinary dispute and a flag contest, the holder in an avatar dispute.
+        if (r.controller != owner) other = nature == NATURE_AVATAR ? r.controller : owner;
         // Every verdict moves reputation or flags (the loser's penalty, the jurors' settlement, an
         // upheld contest's unflag): only the TrustManager's bound court (its feedback holder) may.
         // Another court could never resolve an ordinary or avatar dispute and would keep its

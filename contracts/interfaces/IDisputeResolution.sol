@@ -44,17 +44,18 @@ interface IDisputeResolution {
         Resolved
     }
 
-    /// @notice A dispute (Step 1's request), packed so that commit reads one slot and reveal two.
+    /// @notice A dispute (Step 1's request), packed so that commit reads one slot and reveal
+    /// three (the third is `runsAtOpening`'s, for `otherAccount`).
     /// @param claimantController the claimant's controller when the dispute opened (it appeals for
     /// the claimant and is paid the claimant's side)
     /// @param snapshot the block whose reputations weigh the votes, in every round
     /// @param commitDeadline the current round's commit deadline
     /// @param round the current round (0 = the first; each appeal adds one)
-    /// @param respondentController the respondent's party account when the dispute opened: its
-    /// controller; for an avatar the registry knows, in every nature (s25-rtt R4; with or without a
-    /// trust entry, h14-red2 G5), its owner's account where the chain knows it (the controller of
-    /// the owner's attested avatar), else 0: then nobody appeals for the respondent and a rejected
-    /// claim's deposit stays with the court
+    /// @param respondentController the respondent's party account when the dispute opened: in an
+    /// ordinary dispute the controller of its trust entry (s25-review H1); in an avatar dispute
+    /// (with or without a trust entry, h14-red2 G5) its owner's account where the chain knows it
+    /// (the controller of the owner's attested avatar, s25-rtt R4), else 0: then nobody appeals for
+    /// the respondent and a rejected claim's deposit stays with the court; 0 in a flag contest
     /// @param revealDeadline the current round's reveal deadline
     /// @param resolved the verdict is final and applied (`resolve`)
     /// @param outcome the final verdict once resolved; before, the verdict under appeal (if any)
@@ -77,6 +78,12 @@ interface IDisputeResolution {
     /// @param runsAtOpening the dispute's snapshot of the detector's flag runs, in every nature
     /// (`TrustManager.flagRunState` when it opened, never inside a run): a juror is refused only
     /// for a flag held since a run at or before it (s20-redt F3, s25-rtt R3)
+    /// @param otherAccount a party entity's second account, kept off the jury and given no other
+    /// right (s25-rtt R4): where the registry knows the entity as an avatar and the account holding
+    /// its trust entry is not its owner's (the controller of the owner's attested avatar), the one
+    /// of the two that is not the party: in an ordinary dispute the respondent's owner's account,
+    /// in an avatar dispute the respondent entry's controller, in a flag contest the claimant's
+    /// owner's account; else 0. In `runsAtOpening`'s slot: the opening writes that slot anyway
     struct Dispute {
         bytes32 claimant;
         bytes32 respondent;
@@ -106,6 +113,7 @@ interface IDisputeResolution {
         uint256 traceCase;
         uint32[7] contestedSerials;
         uint32 runsAtOpening;
+        address otherAccount;
     }
 
     /// @notice One voter's vote, in one storage slot.
@@ -483,8 +491,8 @@ interface IDisputeResolution {
     function commit(uint256 id, bytes32 voter, bytes32 commitment) external;
 
     /// @notice Step 2: reveals a committed vote and adds the voter's snapshot weight to the tally.
-    /// @dev Refuses a voter that was not eligible at the snapshot (`NotEligible`), a party's
-    /// party's account (`PartyCannotVote`), a voter `commit` would refuse as flagged (the same
+    /// @dev Refuses a voter that was not eligible at the snapshot (`NotEligible`), an entity of a
+    /// party's account or of its second account (`Dispute.otherAccount`; `PartyCannotVote`), a voter `commit` would refuse as flagged (the same
     /// flag-run rule, every nature: a flag set after the opening does not take the vote), a
     /// mismatch, a double reveal.
     /// @param id the dispute
@@ -533,7 +541,8 @@ interface IDisputeResolution {
     function owed(address account) external view returns (uint256);
 
     /// @notice The weight `voter` would reveal with in dispute `id` (0 if it could not reveal:
-    /// below the minimum reputation or age at the snapshot, or a party's controller's entity), or
+    /// below the minimum reputation or age at the snapshot, or an entity of a party's account or of
+    /// its second account, `Dispute.otherAccount`), or
     /// 0 if `commit` refuses it as flagged (the same rule: by flag run, in every nature).
     function eligibleWeight(uint256 id, bytes32 voter) external view returns (uint256);
 

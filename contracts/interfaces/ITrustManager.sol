@@ -480,6 +480,22 @@ interface ITrustManager {
     /// id never votes with its previous controller's (s21-review1 on h14-red2 G4).
     function standingAt(bytes32 id, uint48 blockNumber) external view returns (uint256 reputation, uint256 grantedAt);
 
+    /// @notice What the court reads of a juror, in one call: `entity(id)`'s controller and flags,
+    /// `hasIdentityStanding(id)` and `standingAt(id, blockNumber)`. One call instead of three keeps
+    /// `DisputeResolution.reveal` within issue 16's 60,000 gas with the second party account it
+    /// reads (s25-rtt R4, docs/specs/disputes.md).
+    /// @param id the entity
+    /// @param blockNumber a past block (the dispute's snapshot; `TrustManager__FutureLookup` otherwise)
+    /// @return controller its controller now (0: not registered)
+    /// @return flags its flags now (the attack flags and the admin's verified bit)
+    /// @return standing whether its identity stands now (`hasIdentityStanding`)
+    /// @return reputation its reputation at `blockNumber` (`standingAt`)
+    /// @return grantedAt the block its standing at `blockNumber` was granted in (`standingAt`; 0: none)
+    function jurorAt(
+        bytes32 id,
+        uint48 blockNumber
+    ) external view returns (address controller, uint8 flags, bool standing, uint256 reputation, uint256 grantedAt);
+
     /// @notice The sum of every entity's reputation at the end of a past block: the electorate a
     /// dispute measures its margin against (docs/specs/disputes.md, bounded feedback).
     /// @dev Kept for the blocks from the one before the last block that changed a reputation on, so

@@ -643,11 +643,7 @@ contract TrustManager is ITrustManager, AccessControl, EIP712 {
 
     /// @inheritdoc ITrustManager
     function hasIdentityStanding(bytes32 id) external view returns (bool) {
-        Stored storage e = _entities[id];
-        if (e.flags & VERIFIED_BIT != 0) return true;
-        if (e.status & ATTESTED == 0) return false;
-        IIdentityVerifier v = _verifiers[e.kind];
-        return address(v) != address(0) && !v.isRevoked(id);
+        return _hasIdentityStanding(id, _entities[id]);
     }
 
     /// @inheritdoc ITrustManager
@@ -658,10 +654,17 @@ contract TrustManager is ITrustManager, AccessControl, EIP712 {
 
     /// @inheritdoc ITrustManager
     function standingAt(bytes32 id, uint48 blockNumber) external view returns (uint256 reputation, uint256 grantedAt) {
-        if (blockNumber >= block.number) revert TrustManager__FutureLookup(blockNumber);
-        if (blockNumber < _eraStart[id]) return (0, 0);
-        uint256 v = _reputationHistory[id].upperLookupRecent(blockNumber);
-        return (v & REPUTATION_MASK, v >> 64);
+        return _standingAt(id, blockNumber);
+    }
+
+    /// @inheritdoc ITrustManager
+    function jurorAt(
+        bytes32 id,
+        uint48 blockNumber
+    ) external view returns (address controller, uint8 flags, bool standing, uint256 reputation, uint256 grantedAt) {
+        Stored storage e = _entities[id];
+        (controller, flags, standing) = (e.controller, e.flags, _hasIdentityStanding(id, e));
+        (reputation, grantedAt) = _standingAt(id, blockNumber);
     }
 
     /// @inheritdoc ITrustManager
@@ -749,6 +752,22 @@ contract TrustManager is ITrustManager, AccessControl, EIP712 {
         if (role == FEEDBACK_ROLE && hasRole(role, account) && account != msg.sender)
             revert TrustManager__FeedbackAlreadyBound(account);
         return super._revokeRole(role, account);
+    }
+
+    /// @dev `hasIdentityStanding` of the entity `id`, whose record is `e`.
+    function _hasIdentityStanding(bytes32 id, Stored storage e) private view returns (bool) {
+        if (e.flags & VERIFIED_BIT != 0) return true;
+        if (e.status & ATTESTED == 0) return false;
+        IIdentityVerifier v = _verifiers[e.kind];
+        return address(v) != address(0) && !v.isRevoked(id);
+    }
+
+    /// @dev See `standingAt`.
+    function _standingAt(bytes32 id, uint48 blockNumber) private view returns (uint256 reputation, uint256 grantedAt) {
+        if (blockNumber >= block.number) revert TrustManager__FutureLookup(blockNumber);
+        if (blockNumber < _eraStart[id]) return (0, 0);
+        uint256 v = _reputationHistory[id].upperLookupRecent(blockNumber);
+        return (v & REPUTATION_MASK, v >> 64);
     }
 
     /// @dev `AttestationRequired` for an id the registry of `verifiedAs` verifies: only its owner

@@ -1,9 +1,10 @@
 /**
  * The court's minimum age is the age of the standing a juror votes with, not of its id (guard for
- * h13-red finding D3, docs/specs/disputes.md "Juror eligibility"): `_snapshotWeight` reads
- * `TrustManager.standingAt`, whose `grantedAt` is the block of the attestation (or the admin's first
- * verification). A plain `register` (free, permissionless, reputation 0, unverified) made long ago
- * and attested in the block before a dispute opens lends the attestation no age: the juror is as
+ * h13-red finding D3, docs/specs/disputes.md "Juror eligibility"): `_whyNot` reads the standing at
+ * the snapshot from `TrustManager.jurorAt` (as `standingAt` returns it), whose `grantedAt` is the
+ * block of the attestation (or the admin's first verification). A plain `register` (free,
+ * permissionless, reputation 0, unverified) made long ago and attested in the block before a
+ * dispute opens lends the attestation no age: the juror is as
  * young as a fresh one and `reveal` refuses it (NotEligible), like the control with no earlier
  * registration. Before the fix, `registeredAt` (the first checkpoint, which `registerAttested`
  * keeps) let the dormant id vote with full weight one block after it gained standing.

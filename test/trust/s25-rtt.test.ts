@@ -14,14 +14,14 @@
  *    contests (s20-redt F3: only a flag held since a run at or before the opening bars a juror)
  *    holds in every nature, in `commit`, `reveal`, `settle`'s excusal and `eligibleWeight`; no
  *    dispute opens while a run is in flight.
- * R4 (M, open: test/trust/s25-rtt-r4.findings.test.ts) the owner's attested avatar may sit on the
- *    jury of an ordinary dispute against his further avatar's entry held by another account. s25-fxt's
- *    first fix made the owner the party; the final read (s25-review H1/M1) showed that made an owner
- *    answer for a squatter's conduct and let the squatter vote. An ordinary dispute is about the
- *    entry's conduct: its controller is the party (off the jury, appeals, is paid, its entry answers
- *    an upheld claim); the owner's attested avatar answers only when the owner's own account holds
- *    the entry (R1). Keeping the owner off the jury as well needs a second party slot that `reveal`
- *    would read, past issue 16's 60,000 gas. An avatar dispute's party is the owner's account.
+ * R4 (M) the owner's attested avatar may sit on the jury of an ordinary dispute against his further
+ *    avatar's entry held by another account. s25-fxt's first fix made the owner the party; the final
+ *    read (s25-review H1/M1) showed that made an owner answer for a squatter's conduct and let the
+ *    squatter vote. An ordinary dispute is about the entry's conduct: its controller is the party
+ *    (off the jury, appeals, is paid, its entry answers an upheld claim); the owner's attested avatar
+ *    answers only when the owner's own account holds the entry (R1). An avatar dispute's party is the
+ *    owner's account. Keeping the owner off that jury as well (the second account, `otherAccount`)
+ *    was fixed in session 26: test/trust/s25-rtt-r4.test.ts.
  */
 import { expect } from "chai";
 import { ethers } from "hardhat";
