@@ -14,6 +14,15 @@
  *   on the detector's flag within one sync (seconds), so the detector strikes any RN juror it likes
  *   after the commits, and the vote is not even penalized (settlement skips it): a rule bypassed
  *   at the joint.
+ *
+ * R2 (M) S_RN lifted -> settle: an RN juror whose reveal the court refused (its trust identity
+ *   marked revoked while the MSRP held it in S_RN) is penalized for that reveal once the MSRP lets
+ *   it out of S_RN. `_feedback` excuses an unrevealed vote when the voter's identity is revoked
+ *   *now*, at settlement, not when its reveal was refused; `settle` may be called by anyone at any
+ *   time after `resolve`, and leaving S_RN is routine (the operator's `rsms:rn:clear`, a lifted
+ *   flag, both reinstating the PID at the next sync). rsms-group.md §8 and
+ *   test/disputes/rn-juror-revoked.test.ts promise "settlement does not penalize the reveal it was
+ *   refused"; whoever settles after the reinstatement takes `voterPenalty` from the honest juror.
  */
 import { expect } from "chai";
 import hre, { ethers } from "hardhat";
@@ -122,5 +131,38 @@ describe("s26-rtx: the joints between the papers (findings)", function () {
       refused,
       "a flag set after the opening must not take the vote away (s25-rtt R3); via the MSRP's flag sync and revokePid it does",
     ).to.equal("");
+  });
+
+  it("R2 (M): an RN juror refused its reveal while in S_RN is penalized for it when settled after the MSRP lets it out", async () => {
+    const w = await rsmsCourt();
+    const { trust, disputes, voters, rn, pid, jury } = w;
+    await disputes.openDispute(id("claimant"), id("respondent"), 0, 2, ethers.id("s26-rtx R2 evidence"), "bafkrei-r2", 0, {
+      value: P.deposit,
+    });
+    const dId = 1n;
+    for (const v of [pid, ...voters]) await jury.commit(dId, v, vote(dId, v));
+    // the operator holds the RN suspicious (rsms:rn:flag) after its commit; the revocation sync marks it
+    w.msrp.flagRn(rn.pid);
+    expect((await syncRevocations(w.ledger, w.msrp)).revoked).to.deep.equal([pid.toLowerCase()]);
+    await time.increase(Number(P.commitPeriod) + 1);
+    // the documented rule: marked after its commit, it cannot reveal
+    await expect(jury.reveal(dId, pid, 0, salt(`s26-rtx-${pid}`))).to.be.revertedWithCustomError(
+      disputes,
+      "DisputeResolution__IdentityRevoked",
+    );
+    for (const v of voters) await jury.reveal(dId, v, 0, salt(`s26-rtx-${v}`));
+    await time.increase(Number(P.revealPeriod) + Number(P.appealPeriod) + 1);
+    await disputes.resolve(dId);
+    // the operator's review clears the RN (rsms:rn:clear): the next sync reinstates its trust identity
+    w.msrp.clearSuspicious(rn.name);
+    expect((await syncRevocations(w.ledger, w.msrp)).reinstated).to.deep.equal([pid.toLowerCase()]);
+    // anyone settles it now
+    const before = (await trust.entity(pid)).reputation;
+    const anyone = (await hre.ethers.getSigners())[19];
+    await disputes.connect(anyone).settle(dId, pid);
+    expect(
+      (await trust.entity(pid)).reputation,
+      "settlement must not penalize the reveal the court refused it (rsms-group.md §8); settled after the reinstatement, it does",
+    ).to.equal(before);
   });
 });
