@@ -23,6 +23,12 @@
  *   flag, both reinstating the PID at the next sync). rsms-group.md §8 and
  *   test/disputes/rn-juror-revoked.test.ts promise "settlement does not penalize the reveal it was
  *   refused"; whoever settles after the reinstatement takes `voterPenalty` from the honest juror.
+ *
+ * R3 (L) the court's eligibility view ignores the RSMS revocation: `eligibleWeight` ("0 if it
+ *   could not reveal", IDisputeResolution) answers the full weight for an RN whose trust identity
+ *   the MSRP marked revoked, which can neither commit (`NotVerified`) nor reveal (`IdentityRevoked`);
+ *   `dispute:commit` pre-checks with it, so its one-line refusal never comes and the commit is sent
+ *   to a revert.
  */
 import { expect } from "chai";
 import hre, { ethers } from "hardhat";
@@ -164,5 +170,18 @@ describe("s26-rtx: the joints between the papers (findings)", function () {
       (await trust.entity(pid)).reputation,
       "settlement must not penalize the reveal the court refused it (rsms-group.md §8); settled after the reinstatement, it does",
     ).to.equal(before);
+  });
+
+  it("R3 (L): eligibleWeight answers a weight for an RN juror the MSRP revoked, which can neither commit nor reveal", async () => {
+    const w = await rsmsCourt();
+    const { disputes, rn, pid, jury } = w;
+    await disputes.openDispute(id("claimant"), id("respondent"), 0, 2, ethers.id("s26-rtx R3 evidence"), "bafkrei-r3", 0, {
+      value: P.deposit,
+    });
+    const dId = 1n;
+    w.msrp.flagRn(rn.pid);
+    await syncRevocations(w.ledger, w.msrp);
+    await expect(jury.commit(dId, pid, vote(dId, pid))).to.be.revertedWithCustomError(disputes, "DisputeResolution__NotVerified");
+    expect(await disputes.eligibleWeight(dId, pid), "0 if it could not reveal (IDisputeResolution.eligibleWeight)").to.equal(0n);
   });
 });
