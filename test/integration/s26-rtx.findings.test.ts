@@ -27,8 +27,8 @@
  * R3 (L) the court's eligibility view ignores the RSMS revocation: `eligibleWeight` ("0 if it
  *   could not reveal", IDisputeResolution) answers the full weight for an RN whose trust identity
  *   the MSRP marked revoked, which can neither commit (`NotVerified`) nor reveal (`IdentityRevoked`);
- *   `dispute:commit` pre-checks with it, so its one-line refusal never comes and the commit is sent
- *   to a revert.
+ *   `dispute:commit` pre-checks with it ("a vote that could never count"), so that check passes
+ *   it and the contract's refusal is what the voter gets.
  */
 import { expect } from "chai";
 import hre, { ethers } from "hardhat";
