@@ -466,6 +466,18 @@ interface ITrustManager {
     /// an attested avatar whose owner's MIT is revoked, has none (h11-red2 D1: the court's reveal).
     function hasIdentityStanding(bytes32 id) external view returns (bool);
 
+    /// @notice `isIdentityVerified` as the court reads it for a dispute whose snapshot is block
+    /// `blockNumber` (s26-rtx): a withdrawal made after that block (the admin's unverification, an
+    /// MIT revoked, a PID marked revoked: `IIdentityVerifier.isVerifiedAsOf`) does not count; one
+    /// made at or before it does, and so does a lapse (an avatar's ended session) at any time.
+    function isIdentityVerifiedAsOf(bytes32 id, uint256 blockNumber) external view returns (bool);
+
+    /// @notice `hasIdentityStanding` as the court reads it for a dispute whose snapshot is block
+    /// `blockNumber` (s26-rtx): false only if the withdrawal in force now (the admin's
+    /// unverification, the registry's revocation: `IIdentityVerifier.revokedSince`) was made at or
+    /// before that block. A revocation made later, or one lifted since, does not take standing away.
+    function hasIdentityStandingAsOf(bytes32 id, uint256 blockNumber) external view returns (bool);
+
     /// @notice The reputation an entity had at the end of a past block (0 before it registered).
     /// For a reclaimed id it answers an earlier era's (the previous controller's) too; `standingAt`
     /// reads nothing of an earlier era.
