@@ -187,12 +187,8 @@ describe("s26-rtx: the court judges RSMS revocation as of the dispute's snapshot
     await disputes.resolve(dId);
     expect(await trust.hasIdentityStanding(pid), "still marked at settlement").to.equal(false);
     const before = (await trust.entity(pid)).reputation;
-    await expect(disputes.settle(dId, pid))
-      .to.emit(disputes, "VoterSettled")
-      .withArgs(dId, pid, -P.voterPenalty);
-    expect((await trust.entity(pid)).reputation, "a withholder whose revocation came after the snapshot").to.equal(
-      before - P.voterPenalty,
-    );
+    await expect(disputes.settle(dId, pid)).to.emit(disputes, "VoterSettled").withArgs(dId, pid, -P.voterPenalty);
+    expect((await trust.entity(pid)).reputation, "a withholder whose revocation came after the snapshot").to.equal(before - P.voterPenalty);
   });
 
   it("R3 (L): an RN the MSRP revoked at or before the snapshot has no vote: eligibleWeight 0, commit NotVerified, nothing changes", async () => {
