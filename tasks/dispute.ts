@@ -338,11 +338,12 @@ task("dispute:commit", "Commits a vote (Step 2); the salt is kept in the keystor
     // The contract checks the snapshot eligibility at reveal; refuse here a vote that could never
     // count. The view reads the commit's own flag rule, in every nature: only a flag held since a
     // detector run at or before the opening bars (one the detector sets later does not: s20-redt
-    // F3, s25-rtt R3).
+    // F3, s25-rtt R3); and its standing rule: only an identity withdrawal (revoked MIT, PID marked
+    // in S_RN, admin's unverification) made at or before the snapshot and still in force (s26-rtx).
     const weight = await c.dr.eligibleWeight(a.id, c.entityId(a.voter));
     if (weight === 0n)
       throw new RefusedError(
-        `dispute:commit: ${a.voter} has no vote in #${a.id} (below the minimum reputation or age at the snapshot, an entity of a party's account or of a party avatar's other account, or flagged since a detector run at or before the dispute opened)`,
+        `dispute:commit: ${a.voter} has no vote in #${a.id} (below the minimum reputation or age at the snapshot, an entity of a party's account or of a party avatar's other account, flagged since a detector run at or before the dispute opened, or its identity revoked at or before the snapshot)`,
       );
     const rec = saltRecord(String(a.id), a.voter, Number((await c.dr.dispute(a.id)).round));
     // The salt is journaled before the send and deleted only if the contract refused the commit;

@@ -47,7 +47,7 @@ describe("tasks: dispute:commit in a flag contest (in-process network)", functio
     const refused = await rejects(hre.run("dispute:commit", { id, voter: "xia", choice: 0 }));
     expect([refused.name, refused.message]).to.deep.equal([
       "RefusedError",
-      `dispute:commit: xia has no vote in #${id} (below the minimum reputation or age at the snapshot, an entity of a party's account or of a party avatar's other account, or flagged since a detector run at or before the dispute opened)`,
+      `dispute:commit: xia has no vote in #${id} (below the minimum reputation or age at the snapshot, an entity of a party's account or of a party avatar's other account, flagged since a detector run at or before the dispute opened, or its identity revoked at or before the snapshot)`,
     ]);
     const xia = (await hre.ethers.getSigners())[3];
     await expect(dr.connect(xia).commit(id, entityId("xia"), hre.ethers.id("any")))

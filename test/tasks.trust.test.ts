@@ -153,7 +153,7 @@ describe("tasks: trust:* (in-process network, one process)", function () {
     for (const v of ["vic", "ann-alt"])
       // too young; an entity of the parties' controller
       expect((await rejects(hre.run("dispute:commit", { id: Number(young.id), voter: v, choice: 0 }))).message).to.equal(
-        `dispute:commit: ${v} has no vote in #${young.id} (below the minimum reputation or age at the snapshot, an entity of a party's account or of a party avatar's other account, or flagged since a detector run at or before the dispute opened)`,
+        `dispute:commit: ${v} has no vote in #${young.id} (below the minimum reputation or age at the snapshot, an entity of a party's account or of a party avatar's other account, flagged since a detector run at or before the dispute opened, or its identity revoked at or before the snapshot)`,
       );
     await hre.run("chain:advance", { blocks: 7_201 });
     const dr = await hre.ethers.getContractAt("DisputeResolution", readDeployment("hardhat").contracts.DisputeResolution.address);

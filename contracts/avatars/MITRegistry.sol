@@ -21,6 +21,8 @@ contract MITRegistry is IMITRegistry, IIdentityVerifier, AccessControl {
     mapping(uint256 id => Delegation) private _delegations;
     mapping(bytes32 avatarId => uint256 delegationId) private _activeDelegation;
     mapping(uint256 id => TraceCase) private _cases;
+    /// The block at which each revoked MIT was revoked (`revokedSince`, `isVerifiedAsOf`).
+    mapping(bytes32 serial => uint256 revokedAt) private _mitRevokedAt;
     uint256 private _delegationCount;
     uint256 private _caseCount;
     string private _idpEndpoint;
@@ -46,6 +48,7 @@ contract MITRegistry is IMITRegistry, IIdentityVerifier, AccessControl {
     function revokeMIT(bytes32 serial) external onlyRole(IDP_ROLE) {
         if (_mits[serial].status != MitStatus.Active) revert MITRegistry__MitNotActive(serial);
         _mits[serial].status = MitStatus.Revoked;
+        _mitRevokedAt[serial] = block.number;
         emit MitRevoked(serial);
     }
 
@@ -233,6 +236,28 @@ contract MITRegistry is IMITRegistry, IIdentityVerifier, AccessControl {
     function isRevoked(bytes32 id) external view returns (bool) {
         bytes32 owner = _avatars[id].owner;
         return owner != bytes32(0) && _mits[owner].status == MitStatus.Revoked;
+    }
+
+    /// @inheritdoc IIdentityVerifier
+    /// @dev The block its owner's MIT was revoked (an MIT is revoked for good).
+    function revokedSince(bytes32 id) external view returns (uint256) {
+        bytes32 owner = _avatars[id].owner;
+        return owner != bytes32(0) && _mits[owner].status == MitStatus.Revoked ? _mitRevokedAt[owner] : 0;
+    }
+
+    /// @inheritdoc IIdentityVerifier
+    /// @dev `isVerified`, with an MIT (its driver's or its owner's) revoked after `blockNumber`
+    /// taken as active; the session itself must still run.
+    function isVerifiedAsOf(bytes32 id, uint256 blockNumber) external view returns (bool) {
+        Avatar storage a = _avatars[id];
+        if (a.driver == Driver.None || block.timestamp > a.notAfter) return false;
+        return _activeAsOf(a.driverSerial, blockNumber) && _activeAsOf(a.owner, blockNumber);
+    }
+
+    /// @dev The MIT is active, or was revoked after `blockNumber`.
+    function _activeAsOf(bytes32 serial, uint256 blockNumber) private view returns (bool) {
+        MitStatus st = _mits[serial].status;
+        return st == MitStatus.Active || (st == MitStatus.Revoked && _mitRevokedAt[serial] > blockNumber);
     }
 
     /// @inheritdoc IIdentityVerifier

@@ -19,6 +19,8 @@ contract DisputeResolution is IDisputeResolution {
     bytes32 private constant FEEDBACK_ROLE = keccak256("FEEDBACK_ROLE");
     bytes32 private constant COURT_ROLE = keccak256("COURT_ROLE");
     uint8 private constant ATTACK_MASK = 0x7f;
+    /// `Entity.flags` bit 7: verified by the TrustManager's admin (its identity stands, s26-fxx gas).
+    uint8 private constant ADMIN_VERIFIED = 0x80;
     uint256 private constant WAD = 1e18;
 
     ITrustManager private immutable _trust;
@@ -284,7 +286,8 @@ contract DisputeResolution is IDisputeResolution {
         ITrustManager.Entity memory e = _trust.entity(voter);
         if (e.controller != msg.sender) revert DisputeResolution__NotController(voter, msg.sender);
         if (_flagBars(d, voter, e.flags)) revert DisputeResolution__Flagged(id, voter);
-        if (!_trust.isIdentityVerified(voter)) revert DisputeResolution__NotVerified(id, voter);
+        if (e.flags & ADMIN_VERIFIED == 0 && !_trust.isIdentityVerifiedAsOf(voter, d.snapshot))
+            revert DisputeResolution__NotVerified(id, voter);
         Vote storage v = _votes[id][d.round][voter];
         if (v.commitment != bytes20(0)) revert DisputeResolution__AlreadyVoted(id, voter);
         // The commitment binds (id, voter, choice, salt): one copied from another voter can never
@@ -322,9 +325,9 @@ contract DisputeResolution is IDisputeResolution {
         // The commit's flag rule, in every nature (s25-rtt R3): a flag set after the opening
         // (front-running the reveal whose choice it reads) does not take the vote away.
         if (_flagBars(d, voter, flags)) revert DisputeResolution__Flagged(id, voter);
-        // Its identity still stands (h11-red2 D1): a revoked MIT or an admin's unverification after
-        // the commit takes the vote away; a lapsed avatar session does not (its owner may log in
-        // again, and an honest juror keeps its vote). The revoker is no party, so in a flag contest too.
+        // Its identity stood at the snapshot (h11-red2 D1, s26-rtx; `standing` is jurorAt's as of
+        // it): a revocation made after it (the MSRP acting on a detector's flag, s26-rtx R1) no more
+        // takes the vote away than that flag; a lapsed avatar session never does.
         if (!standing) revert DisputeResolution__IdentityRevoked(id, voter);
         uint8 why = _whyNot(d, controller, rep, granted);
         if (why == 1) revert DisputeResolution__PartyCannotVote(id, voter);
@@ -527,10 +530,10 @@ contract DisputeResolution is IDisputeResolution {
     /// @inheritdoc IDisputeResolution
     function eligibleWeight(uint256 id, bytes32 voter) external view returns (uint256) {
         Dispute storage d = _known(id);
-        (address controller, uint8 flags, , uint256 rep, uint256 granted) = _trust.jurorAt(voter, d.snapshot);
-        // the commit's own rule: a voter it refuses as flagged has no vote (an unregistered one has
-        // neither reputation nor standing at the snapshot)
-        if (_flagBars(d, voter, flags)) return 0;
+        (address controller, uint8 flags, bool standing, uint256 rep, uint256 granted) = _trust.jurorAt(voter, d.snapshot);
+        // the commit's own rule: a voter it refuses as flagged has no vote, nor one revoked at or
+        // before the snapshot (s26-rtx R3; an unregistered one has neither reputation nor standing)
+        if (_flagBars(d, voter, flags) || !standing) return 0;
         return _whyNot(d, controller, rep, granted) == 0 ? rep : 0;
     }
 
@@ -725,7 +728,8 @@ contract DisputeResolution is IDisputeResolution {
         // Committed, not revealed: penalized if it could have revealed (a vote withheld after
         // seeing the others loses at least what a losing vote would). A voter barred now by the
         // flag rule could not (`reveal` refuses it, in every nature: `_flagBars`): no penalty
-        // (h11-red2 D2); nor could one whose identity is revoked now (h11-red2 D1).
+        // (h11-red2 D2); nor one revoked at or before the snapshot (h11-red2 D1, s26-rtx R2: jurorAt's
+        // `standing` is as of the snapshot).
         (address controller, uint8 flags, bool standing, uint256 rep, uint256 granted) = _trust.jurorAt(
             voter,
             d.snapshot

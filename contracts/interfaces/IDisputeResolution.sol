@@ -192,9 +192,11 @@ interface IDisputeResolution {
     error DisputeResolution__NotInRevealPhase(uint256 id);
     error DisputeResolution__PartyCannotVote(uint256 id, bytes32 voter);
     error DisputeResolution__NotEligible(uint256 id, bytes32 voter, uint256 reputation);
-    /// @notice The voter's identity is not verified through the identity registries.
+    /// @notice The voter's identity is not verified through the identity registries, not counting a
+    /// withdrawal made after the dispute's snapshot (`ITrustManager.isIdentityVerifiedAsOf`, s26-rtx).
     error DisputeResolution__NotVerified(uint256 id, bytes32 voter);
-    /// @notice The voter's identity was revoked after its commit (`ITrustManager.hasIdentityStanding`).
+    /// @notice The voter's identity standing was withdrawn at or before the dispute's snapshot
+    /// (`ITrustManager.hasIdentityStandingAsOf`, s26-rtx): a later revocation takes no vote away.
     error DisputeResolution__IdentityRevoked(uint256 id, bytes32 voter);
     error DisputeResolution__AlreadyVoted(uint256 id, bytes32 voter);
     error DisputeResolution__EmptyCommitment(uint256 id, bytes32 voter);
@@ -482,8 +484,8 @@ interface IDisputeResolution {
     /// @dev Refuses a caller that does not control `voter`, a flagged voter (in every nature, one
     /// holding an attack flag held since a run at or before `runsAtOpening`,
     /// `TrustManager.flagsHeldSince`: a flag the detector sets later must not pick who votes,
-    /// s20-redt F3, s25-rtt R3), a voter whose identity is not verified, a
-    /// second commit and an empty commitment. Eligibility at the snapshot is checked when the vote
+    /// s20-redt F3, s25-rtt R3), a voter whose identity is not verified (as of the snapshot: a
+    /// withdrawal made later does not count, one at or before it does, s26-rtx), a second commit and an empty commitment. Eligibility at the snapshot is checked when the vote
     /// is revealed (see `eligibleWeight`).
     /// @param id the dispute
     /// @param voter the voting entity
@@ -492,9 +494,11 @@ interface IDisputeResolution {
 
     /// @notice Step 2: reveals a committed vote and adds the voter's snapshot weight to the tally.
     /// @dev Refuses a voter that was not eligible at the snapshot (`NotEligible`), an entity of a
-    /// party's account or of its second account (`Dispute.otherAccount`; `PartyCannotVote`), a voter `commit` would refuse as flagged (the same
-    /// flag-run rule, every nature: a flag set after the opening does not take the vote), a
-    /// mismatch, a double reveal.
+    /// party's account or of its second account (`Dispute.otherAccount`; `PartyCannotVote`), a
+    /// voter `commit` would refuse as flagged (the same flag-run rule, every nature: a flag set after
+    /// the opening does not take the vote), one whose identity standing was withdrawn at or before
+    /// the snapshot (`IdentityRevoked`; a revocation after it does not take the vote either,
+    /// s26-rtx), a mismatch, a double reveal.
     /// @param id the dispute
     /// @param voter the voting entity
     /// @param choice the option voted (< options)
@@ -542,8 +546,10 @@ interface IDisputeResolution {
 
     /// @notice The weight `voter` would reveal with in dispute `id` (0 if it could not reveal:
     /// below the minimum reputation or age at the snapshot, or an entity of a party's account or of
-    /// its second account, `Dispute.otherAccount`), or
-    /// 0 if `commit` refuses it as flagged (the same rule: by flag run, in every nature).
+    /// its second account, `Dispute.otherAccount`), or 0 if `commit` refuses it as flagged (the same
+    /// rule: by flag run, in every nature), or 0 if its identity standing was withdrawn at or before
+    /// the snapshot (s26-rtx R3; a lapsed avatar session is not counted here: `commit` refuses it
+    /// until its owner logs in again).
     function eligibleWeight(uint256 id, bytes32 voter) external view returns (uint256);
 
     /// @notice A dispute's record.

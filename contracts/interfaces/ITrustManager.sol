@@ -466,6 +466,18 @@ interface ITrustManager {
     /// an attested avatar whose owner's MIT is revoked, has none (h11-red2 D1: the court's reveal).
     function hasIdentityStanding(bytes32 id) external view returns (bool);
 
+    /// @notice `isIdentityVerified` as the court reads it for a dispute whose snapshot is block
+    /// `blockNumber` (s26-rtx): a withdrawal made after that block (the admin's unverification, an
+    /// MIT revoked, a PID marked revoked: `IIdentityVerifier.isVerifiedAsOf`) does not count; one
+    /// made at or before it does, and so does a lapse (an avatar's ended session) at any time.
+    function isIdentityVerifiedAsOf(bytes32 id, uint256 blockNumber) external view returns (bool);
+
+    /// @notice `hasIdentityStanding` as the court reads it for a dispute whose snapshot is block
+    /// `blockNumber` (s26-rtx): false only if the withdrawal in force now (the admin's
+    /// unverification, the registry's revocation: `IIdentityVerifier.revokedSince`) was made at or
+    /// before that block. A revocation made later, or one lifted since, does not take standing away.
+    function hasIdentityStandingAsOf(bytes32 id, uint256 blockNumber) external view returns (bool);
+
     /// @notice The reputation an entity had at the end of a past block (0 before it registered).
     /// For a reclaimed id it answers an earlier era's (the previous controller's) too; `standingAt`
     /// reads nothing of an earlier era.
@@ -481,14 +493,15 @@ interface ITrustManager {
     function standingAt(bytes32 id, uint48 blockNumber) external view returns (uint256 reputation, uint256 grantedAt);
 
     /// @notice What the court reads of a juror, in one call: `entity(id)`'s controller and flags,
-    /// `hasIdentityStanding(id)` and `standingAt(id, blockNumber)`. One call instead of three keeps
+    /// `hasIdentityStandingAsOf(id, blockNumber)` and `standingAt(id, blockNumber)`. One call instead of three keeps
     /// `DisputeResolution.reveal` within issue 16's 60,000 gas with the second party account it
     /// reads (s25-rtt R4, docs/specs/disputes.md).
     /// @param id the entity
     /// @param blockNumber a past block (the dispute's snapshot; `TrustManager__FutureLookup` otherwise)
     /// @return controller its controller now (0: not registered)
     /// @return flags its flags now (the attack flags and the admin's verified bit)
-    /// @return standing whether its identity stands now (`hasIdentityStanding`)
+    /// @return standing whether its identity stood at `blockNumber`, no withdrawal made after it counted
+    /// (`hasIdentityStandingAsOf`, s26-rtx)
     /// @return reputation its reputation at `blockNumber` (`standingAt`)
     /// @return grantedAt the block its standing at `blockNumber` was granted in (`standingAt`; 0: none)
     function jurorAt(

@@ -26,7 +26,8 @@ contract ResourcePoolRegistry is IResourcePoolRegistry, IIdentityVerifier, Acces
     mapping(bytes32 tag => bytes32 pid) private _pidOfTag;
     uint256 private _joinCount;
     mapping(uint32 poolId => string endpoint) private _endpoints;
-    mapping(bytes32 pid => bool revoked) private _revoked;
+    /// The block at which the MSRP marked the PID revoked (0: not revoked; `revokedSince`).
+    mapping(bytes32 pid => uint256 revokedAt) private _revoked;
 
     /// @param msrp the MSRP's account: admin and MSRP role
     constructor(address msrp) {
@@ -156,14 +157,14 @@ contract ResourcePoolRegistry is IResourcePoolRegistry, IIdentityVerifier, Acces
     /// @inheritdoc IResourcePoolRegistry
     function revokePid(bytes32 pid) external onlyRole(MSRP_ROLE) {
         if (_records[pid].tag == bytes32(0)) revert ResourcePoolRegistry__UnknownPid(pid);
-        if (_revoked[pid]) revert ResourcePoolRegistry__AlreadyRevoked(pid);
-        _revoked[pid] = true;
+        if (_revoked[pid] != 0) revert ResourcePoolRegistry__AlreadyRevoked(pid);
+        _revoked[pid] = block.number;
         emit PidRevoked(pid);
     }
 
     /// @inheritdoc IResourcePoolRegistry
     function reinstatePid(bytes32 pid) external onlyRole(MSRP_ROLE) {
-        if (!_revoked[pid]) revert ResourcePoolRegistry__NotRevoked(pid);
+        if (_revoked[pid] == 0) revert ResourcePoolRegistry__NotRevoked(pid);
         delete _revoked[pid];
         emit PidReinstated(pid);
     }
@@ -172,14 +173,27 @@ contract ResourcePoolRegistry is IResourcePoolRegistry, IIdentityVerifier, Acces
     /// @dev A PID is verified once a pool authenticated it (it has a join record), unless the MSRP
     /// revoked it (revokePid).
     function isVerified(bytes32 id) external view returns (bool) {
-        return _records[id].tag != bytes32(0) && !_revoked[id];
+        return _records[id].tag != bytes32(0) && _revoked[id] == 0;
     }
 
     /// @inheritdoc IIdentityVerifier
     /// @dev True while the MSRP holds the RN behind the PID in S_RN (revokePid, until reinstatePid):
     /// only the MSRP undoes it, nothing the RN does.
     function isRevoked(bytes32 id) external view returns (bool) {
+        return _revoked[id] != 0;
+    }
+
+    /// @inheritdoc IIdentityVerifier
+    /// @dev The block of the `revokePid` in force (a `reinstatePid` clears it).
+    function revokedSince(bytes32 id) external view returns (uint256) {
         return _revoked[id];
+    }
+
+    /// @inheritdoc IIdentityVerifier
+    /// @dev A PID with a join record, unless a `revokePid` at or before `blockNumber` is in force.
+    function isVerifiedAsOf(bytes32 id, uint256 blockNumber) external view returns (bool) {
+        uint256 r = _revoked[id];
+        return _records[id].tag != bytes32(0) && (r == 0 || r > blockNumber);
     }
 
     /// @inheritdoc IIdentityVerifier

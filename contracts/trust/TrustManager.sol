@@ -171,6 +171,10 @@ contract TrustManager is ITrustManager, AccessControl, EIP712 {
     /// `reputationAt` does not consult it: it still answers an earlier era's reputation for a
     /// block before `_eraStart` (no contract reads it for a weight; s21-review2 L2).
     mapping(bytes32 id => uint256) private _eraStart;
+    /// The block at which the admin last cleared an entity's verified flag (0: never): a
+    /// withdrawal the court does not count for a dispute whose snapshot precedes it (s26-rtx;
+    /// `isIdentityVerifiedAsOf`, `hasIdentityStandingAsOf`).
+    mapping(bytes32 id => uint256) private _unverifiedAt;
 
     /// @param admin the governance account (admin role; sets verifiers, thresholds and roles)
     /// @param m the model parameters (validated: weights' mean 1, every factor <= 1, epochLength > 0)
@@ -359,6 +363,7 @@ contract TrustManager is ITrustManager, AccessControl, EIP712 {
     /// reputation (added, capped at 1); unverifying does not take it back, and it is never granted twice.
     function setIdentityVerified(bytes32 id, bool verified) external onlyRole(DEFAULT_ADMIN_ROLE) {
         Stored storage e = _known(id);
+        if (!verified && e.flags & VERIFIED_BIT != 0) _unverifiedAt[id] = block.number;
         e.flags = verified ? e.flags | VERIFIED_BIT : e.flags & ~VERIFIED_BIT;
         emit IdentityVerificationSet(id, verified);
         if (verified) _vouch(id, e);
@@ -633,17 +638,45 @@ contract TrustManager is ITrustManager, AccessControl, EIP712 {
 
     /// @inheritdoc ITrustManager
     function isIdentityVerified(bytes32 id) public view returns (bool) {
-        Stored storage e = _entities[id];
-        if (e.flags & VERIFIED_BIT != 0) return true;
-        // The registry's answer counts only for an entity its owner registered (attested).
-        if (e.status & ATTESTED == 0) return false;
-        IIdentityVerifier v = _verifiers[e.kind];
-        return address(v) != address(0) && v.isVerified(id);
+        return _identityAsOf(id, block.number, true);
     }
 
     /// @inheritdoc ITrustManager
     function hasIdentityStanding(bytes32 id) external view returns (bool) {
-        return _hasIdentityStanding(id, _entities[id]);
+        return _identityAsOf(id, block.number, false);
+    }
+
+    /// @inheritdoc ITrustManager
+    function isIdentityVerifiedAsOf(bytes32 id, uint256 blockNumber) external view returns (bool) {
+        return _identityAsOf(id, blockNumber, true);
+    }
+
+    /// @inheritdoc ITrustManager
+    function hasIdentityStandingAsOf(bytes32 id, uint256 blockNumber) external view returns (bool) {
+        return _identityAsOf(id, blockNumber, false);
+    }
+
+    /// @dev The entity's verified identity (`verified`) or its standing, not counting a withdrawal
+    /// made after block `blockNumber` (s26-rtx; at `block.number` nothing is later: the answer now).
+    /// The admin flag counts first; the kind's registry only for an entity its owner registered
+    /// (attested): verified as of the block (`isVerifiedAsOf`: a lapsed session never is), or
+    /// standing unless its revocation in force was made at or before it (`revokedSince`). Failing
+    /// both, an admin flag cleared after the block still counts (`_unverifiedAt`).
+    function _identityAsOf(bytes32 id, uint256 blockNumber, bool verified) private view returns (bool) {
+        Stored storage e = _entities[id];
+        if (e.flags & VERIFIED_BIT != 0) return true;
+        if (e.status & ATTESTED != 0) {
+            IIdentityVerifier v = _verifiers[e.kind];
+            if (address(v) != address(0)) {
+                if (verified) {
+                    if (v.isVerifiedAsOf(id, blockNumber)) return true;
+                } else {
+                    uint256 r = v.revokedSince(id);
+                    if (r == 0 || r > blockNumber) return true;
+                }
+            }
+        }
+        return blockNumber < block.number && _unverifiedAt[id] > blockNumber;
     }
 
     /// @inheritdoc ITrustManager
@@ -663,7 +696,7 @@ contract TrustManager is ITrustManager, AccessControl, EIP712 {
         uint48 blockNumber
     ) external view returns (address controller, uint8 flags, bool standing, uint256 reputation, uint256 grantedAt) {
         Stored storage e = _entities[id];
-        (controller, flags, standing) = (e.controller, e.flags, _hasIdentityStanding(id, e));
+        (controller, flags, standing) = (e.controller, e.flags, _identityAsOf(id, blockNumber, false));
         (reputation, grantedAt) = _standingAt(id, blockNumber);
     }
 
@@ -752,14 +785,6 @@ contract TrustManager is ITrustManager, AccessControl, EIP712 {
         if (role == FEEDBACK_ROLE && hasRole(role, account) && account != msg.sender)
             revert TrustManager__FeedbackAlreadyBound(account);
         return super._revokeRole(role, account);
-    }
-
-    /// @dev `hasIdentityStanding` of the entity `id`, whose record is `e`.
-    function _hasIdentityStanding(bytes32 id, Stored storage e) private view returns (bool) {
-        if (e.flags & VERIFIED_BIT != 0) return true;
-        if (e.status & ATTESTED == 0) return false;
-        IIdentityVerifier v = _verifiers[e.kind];
-        return address(v) != address(0) && !v.isRevoked(id);
     }
 
     /// @dev See `standingAt`.

@@ -153,13 +153,15 @@ export function voterFeedback(
  * of commit and reveal in every nature since s25-rtt R3; h11-red2 D2). A flag set after the opening
  * bars nobody, so it neither refuses the reveal nor spares the penalty (a flag that bars was held
  * at the opening and would have refused the commit: the check holds the rule, docs/specs/disputes.md).
- * Nor could a voter whose identity no longer stands
- * (`revokedNow`: TrustManager.hasIdentityStanding false, a revoked MIT or an admin's
- * unverification; any dispute nature: h11-red2 D1), read at settlement. A lapsed avatar session is
- * not a revocation: that voter could reveal.
+ * Nor could a voter whose identity was withdrawn at or before the snapshot
+ * (`revokedAtSnapshot`: TrustManager.hasIdentityStandingAsOf(voter, snapshot) false, a revoked MIT,
+ * a marked PID or an admin's unverification in force since then; any nature: h11-red2 D1 as s26-rtx
+ * left it). Such a voter could not have committed either, so the term holds the rule; a withdrawal
+ * after the snapshot spares nothing (the voter could reveal). A lapsed avatar session is not a
+ * revocation: that voter could reveal.
  */
-export function couldHaveRevealed(a: { eligibleAtSnapshot: boolean; barredNow: boolean; revokedNow?: boolean }): boolean {
-  return a.eligibleAtSnapshot && !a.barredNow && !a.revokedNow;
+export function couldHaveRevealed(a: { eligibleAtSnapshot: boolean; barredNow: boolean; revokedAtSnapshot?: boolean }): boolean {
+  return a.eligibleAtSnapshot && !a.barredNow && !a.revokedAtSnapshot;
 }
 
 /** Eq. 23: A_D = N_C / N_T (as a fraction). */

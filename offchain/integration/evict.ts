@@ -12,7 +12,9 @@ import type { Msrp } from "../rsms/msrp";
 /**
  * Evicts every flagged member of a group, and every member in the MSRP's set of suspicious RNs
  * (S_RN: the update evicts those anyway, h15-red H1), and adds one unflagged joined RN outside
- * S_RN per evicted member, as the MSRP service's GroupDesk does (session 16's final read: S_RN
+ * S_RN, and not still marked revoked on the ResourcePoolRegistry (`Msrp.markedRns`: out of S_RN,
+ * awaiting the revocation sync; the registry would refuse it, s24-rtr R1, and the flagged member
+ * would stay, s26-rtx), per evicted member, as the MSRP service's GroupDesk does (`freshRns`) (session 16's final read: S_RN
  * members were evicted unreplaced, the group shrank, and the return value did not name them).
  * Unlike the GroupDesk, it does not re-form the whole group when a member is suspicious under
  * another pseudonym than its member PID (h14-red F1): in process the operator runs every party.
@@ -45,10 +47,11 @@ export async function evictFlaggedMembers(
   if (evicted.length === 0) return { flagged, suspicious: inSRN, rekey: undefined, added: [] as string[] };
   // members by name: a member evicted now that rotated its PID is no spare (h11-red2 G1)
   const inGroup = new Set(info.members.map((m) => m.name));
+  const marked = msrp.markedRns();
   const spares: string[] = [];
   for (const r of msrp.joinedRns()) {
     if (spares.length === evicted.length) break;
-    if (!inGroup.has(r.name) && !suspicious.has(r.name) && !(await isFlagged(r.name))) spares.push(r.name);
+    if (!inGroup.has(r.name) && !suspicious.has(r.name) && !marked.has(r.name) && !(await isFlagged(r.name))) spares.push(r.name);
   }
   // the flagged ones stay held by the flag in S_RN: lifted with it (s22-redx F1)
   const rekey = await rekeyServiceGroup(groups, msrp, directory, {

@@ -1443,17 +1443,27 @@ contract DisputeResolutionMalformedInputTest is DisputeFixture {
     }
 
     /// An identity not verified through the registries (nor by the admin) has no vote: vote
-    /// farming from a second account needs a verified identity on it.
+    /// farming from a second account needs a verified identity on it. Judged as of the snapshot
+    /// (s26-rtx): unverified at or before it, no vote; in a dispute opened before, it commits.
     function testFuzz_commit_rejectsUnverified(uint256 who, bytes32 c) public {
+        vm.assume(bytes20(c) != bytes20(0));
         uint256 i = bound(who, 2, N_REGISTERED - 1);
         vm.assume(i != 3 && i != 5 && i != 6);
         vm.prank(actors[ADMIN]);
         tm.setIdentityVerified(ents[i], false);
+        vm.roll(block.number + 1); // the next dispute's snapshot is the unverification's block
+        vm.prank(_controllerOf(0));
+        uint256 later = dr.openDispute{value: DEPOSIT}(ents[0], ents[1], 0, 2, _nextEvidence(), "", 0);
         bytes32 before = _fp();
-        vm.expectRevert(_e(IDisputeResolution.DisputeResolution__NotVerified.selector, ID, ents[i]));
+        vm.expectRevert(_e(IDisputeResolution.DisputeResolution__NotVerified.selector, later, ents[i]));
+        vm.prank(_controllerOf(i));
+        dr.commit(later, ents[i], c);
+        assertEq(_fp(), before, "state changed");
+        assertEq(dr.eligibleWeight(later, ents[i]), 0, "the view agrees");
+        // in the dispute opened before the unverification, it commits
         vm.prank(_controllerOf(i));
         dr.commit(ID, ents[i], c);
-        assertEq(_fp(), before, "state changed");
+        assertTrue(dr.voteOf(ID, ents[i]).commitment == bytes20(c), "a withdrawal after the snapshot bars nothing");
     }
 
     /// An entity a detector flagged (any attack kind) before a dispute opened does not vote in it;

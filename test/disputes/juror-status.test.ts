@@ -1,20 +1,20 @@
 /**
- * h11-red2 D1 (closed): a juror's identity standing at reveal. A juror verified at commit whose
- * identity is revoked before its reveal (its owner's MIT revoked: a stolen key, an expelled person;
- * or the admin's unverification) must not reveal, and its weight must not count (trust paper,
- * reputation-weighted dispute resolution, Eqs. 21-22: only verified identities judge). An avatar
- * juror whose login or delegation merely lapsed (MITRegistry.isVerified holds only while it runs)
- * keeps its vote: its owner could log in again, nothing was withdrawn. `reveal` asks
- * `TrustManager.hasIdentityStanding`, which asks the registry `isRevoked` (owner's MIT revoked).
+ * h11-red2 D1, as s26-rtx/s26-fxx left it: a juror's identity standing is judged as of the
+ * dispute's snapshot (the block before the opening), like its flags. A juror whose identity was
+ * withdrawn at or before the snapshot (its owner's MIT revoked: a stolen key, an expelled person; or
+ * the admin's unverification) cannot commit, and `eligibleWeight` answers 0. A withdrawal after the
+ * snapshot takes nothing away: the juror commits, reveals with its weight and settles as any voter
+ * (a withholder is penalized). Before s26-fxx a withdrawal after the commit struck the reveal (D1's
+ * first rule); s26-rtx R1 showed the RSMS revocation, acting within seconds on the detector's flag,
+ * turns that into a way round the court's flag rule, and the contract cannot tell one withdrawal
+ * from another, so one rule holds for every source (docs/specs/disputes.md "Standing as of the
+ * snapshot"). An avatar juror whose login or delegation merely lapsed keeps its vote at reveal
+ * (its owner could log in again, nothing was withdrawn); at commit it must be verified.
  *
  * Threat model. The attacker holds a juror identity being revoked (the thief of a key, the person
- * being expelled) and commits while it is still verified; the revocation must reach the vote.
- * The revoker (the IdP, the admin) is no party of any dispute, so the rule holds in a flag contest
- * too (unlike a flag, which the detector, the contest's other side, could set to pick the votes).
- * Following D2, a juror refused at reveal is not penalized as a withholder: `settle` reads the
- * standing at settlement (`tally.couldHaveRevealed` with `revokedNow`). Front-running: a juror who
- * sees its revocation coming can reveal first; revocation after a reveal does not undo the vote
- * (the contract keeps no history of standing, as of flags; docs/specs/disputes.md).
+ * being expelled): the revocation keeps it out of every dispute opened after it; its votes in
+ * disputes already open stand (the price of a rule no revoker acting for a party can steer).
+ * Front-running: none is possible, the withdrawal's block decides, not its order against the vote.
  */
 import { expect } from "chai";
 import { ethers } from "hardhat";
@@ -89,32 +89,54 @@ async function opened(nature = 1) {
 const toReveal = () => time.increase(Number(P.commitPeriod) + 1);
 const toResolve = () => time.increase(Number(P.revealPeriod) + Number(P.appealPeriod) + 1);
 
-describe("h11-red2 D1: a juror's identity standing at reveal", () => {
-  it("a juror the admin unverifies after its commit cannot reveal: its weight does not count, nothing changes", async () => {
+describe("h11-red2 D1 (s26-fxx): a juror's identity standing, as of the snapshot", () => {
+  it("a juror the admin unverifies after the opening still reveals with its weight (s26-rtx)", async () => {
     const { disputes, trust, voters, dId, jury } = await opened();
     const v = voters[0];
-    await trust.setIdentityVerified(v, false); // its identity is revoked
+    await trust.setIdentityVerified(v, false); // its identity is revoked, after the snapshot
     expect(await trust.hasIdentityStanding(v)).to.equal(false);
     await toReveal();
-    const [vote, sums] = [await disputes.voteOf(dId, v), await disputes.tally(dId)];
+    const weight = (await trust.entity(v)).reputation;
     await expect(jury.reveal(dId, v, 0, salt(`d1-${v}`)))
-      .to.be.revertedWithCustomError(disputes, "DisputeResolution__IdentityRevoked")
-      .withArgs(dId, v);
-    expect(await disputes.voteOf(dId, v)).to.deep.equal(vote);
-    expect(await disputes.tally(dId)).to.deep.equal(sums);
+      .to.emit(disputes, "VoteRevealed")
+      .withArgs(dId, v, 0, weight, 0);
+    expect((await disputes.tally(dId))[0]).to.equal(weight);
   });
 
-  it("an avatar juror whose owner's MIT is revoked after its commit cannot reveal", async () => {
+  it("a juror the admin unverified at or before the snapshot, or an avatar whose owner's MIT was revoked, cannot commit: nothing changes", async () => {
+    const f = await loadFixture(court);
+    const { disputes, trust, mit, voters, avatars } = f;
+    await trust.setIdentityVerified(voters[0], false);
+    await mit.revokeMIT(avatars[0].serial);
+    await disputes.openDispute(id("claimant"), id("respondent"), 0, 3, id("evidence"), "bafkrei-evidence", 0, { value: P.deposit });
+    const jury = byVoter(disputes, f.signerOf);
+    for (const v of [voters[0], avatars[0].id]) {
+      expect(await disputes.eligibleWeight(1n, v), "no vote: withdrawn at the snapshot").to.equal(0n);
+      const before = await disputes.voteOf(1n, v);
+      await expect(jury.commit(1n, v, commitmentOf(1n, v, 0, salt(`d1-${v}`))))
+        .to.be.revertedWithCustomError(disputes, "DisputeResolution__NotVerified")
+        .withArgs(1n, v);
+      expect(await disputes.voteOf(1n, v)).to.deep.equal(before);
+    }
+    // re-verified by the admin, it commits (the withdrawal in force decides, as a withdrawn flag)
+    await trust.setIdentityVerified(voters[0], true);
+    await expect(jury.commit(1n, voters[0], commitmentOf(1n, voters[0], 0, salt(`d1-${voters[0]}`)))).to.emit(disputes, "VoteCommitted");
+  });
+
+  it("an avatar juror whose owner's MIT is revoked after the opening still reveals (s26-rtx)", async () => {
     const { disputes, trust, mit, avatars, dId, jury } = await opened();
     const [ann] = avatars;
     await mit.revokeMIT(ann.serial);
     expect(await mit.isRevoked(ann.id)).to.equal(true);
     expect(await trust.hasIdentityStanding(ann.id)).to.equal(false);
+    const snapshot = (await disputes.dispute(dId)).snapshot;
+    expect(await mit.revokedSince(ann.id)).to.be.greaterThan(snapshot);
+    expect(await trust.hasIdentityStandingAsOf(ann.id, snapshot)).to.equal(true);
     await toReveal();
+    const weight = (await trust.entity(ann.id)).reputation;
     await expect(jury.reveal(dId, ann.id, 0, salt(`d1-${ann.id}`)))
-      .to.be.revertedWithCustomError(disputes, "DisputeResolution__IdentityRevoked")
-      .withArgs(dId, ann.id);
-    expect((await disputes.tally(dId))[0]).to.equal(0n);
+      .to.emit(disputes, "VoteRevealed")
+      .withArgs(dId, ann.id, 0, weight, 0);
   });
 
   it("an avatar juror whose login lapsed between commit and reveal still reveals with its weight", async () => {
@@ -144,17 +166,14 @@ describe("h11-red2 D1: a juror's identity standing at reveal", () => {
     for (const a of [ben, cat]) await expect(jury.reveal(dId, a.id, 0, salt(`d1-${a.id}`))).to.emit(disputes, "VoteRevealed");
   });
 
-  it("in a flag contest too, a revoked juror cannot reveal (the revoker is no party)", async () => {
+  it("in a flag contest too, a juror revoked after the opening reveals (one rule for every revoker)", async () => {
     const { disputes, mit, avatars, dId, jury } = await opened(3);
     await mit.revokeMIT(avatars[0].serial);
     await toReveal();
-    await expect(jury.reveal(dId, avatars[0].id, 0, salt(`d1-${avatars[0].id}`))).to.be.revertedWithCustomError(
-      disputes,
-      "DisputeResolution__IdentityRevoked",
-    );
+    await expect(jury.reveal(dId, avatars[0].id, 0, salt(`d1-${avatars[0].id}`))).to.emit(disputes, "VoteRevealed");
   });
 
-  it("at settlement a revoked juror is not penalized for the vote it could not reveal; a lapsed withholder is", async () => {
+  it("at settlement a juror revoked after the snapshot that withheld its reveal is penalized, as a lapsed withholder is", async () => {
     const { disputes, trust, mit, avatars, voters, dId, jury } = await opened();
     const [ann, ben] = avatars;
     await mit.revokeMIT(ann.serial);
@@ -163,19 +182,20 @@ describe("h11-red2 D1: a juror's identity standing at reveal", () => {
     for (const v of voters.slice(1, 3)) await jury.reveal(dId, v, 0, salt(`d1-${v}`));
     await toResolve();
     await disputes.resolve(dId);
-    const want = (revokedNow: boolean) =>
+    const want = (revokedAtSnapshot: boolean) =>
       voterFeedback(
         NO_VOTE,
         { weight: 0n, choice: 0, revealed: false },
-        couldHaveRevealed({ eligibleAtSnapshot: true, barredNow: false, revokedNow }),
+        couldHaveRevealed({ eligibleAtSnapshot: true, barredNow: false, revokedAtSnapshot }),
         P,
       );
     expect(want(true)).to.equal(0n);
     expect(want(false)).to.equal(-P.voterPenalty);
     for (const v of [ann.id, voters[0]]) {
+      expect(await trust.hasIdentityStanding(v), "revoked now, after the snapshot").to.equal(false);
       const before = (await trust.entity(v)).reputation;
-      await expect(disputes.settle(dId, v)).to.emit(disputes, "VoterSettled").withArgs(dId, v, want(true));
-      expect((await trust.entity(v)).reputation, "a revoked juror was penalized for a reveal it was refused").to.equal(before);
+      await expect(disputes.settle(dId, v)).to.emit(disputes, "VoterSettled").withArgs(dId, v, want(false));
+      expect((await trust.entity(v)).reputation, "it could have revealed: a withholder").to.equal(before - P.voterPenalty);
     }
     // ben's login lapsed, but it could have revealed: withholding costs it the penalty
     expect(await trust.hasIdentityStanding(ben.id)).to.equal(true);

@@ -8,11 +8,12 @@
  * revoked RNs kept judging flag contests and avatar disputes.
  *
  * Threat model: the attacker controls RNs the MSRP revoked, each with an attested trust entity old
- * and reputable enough to be a juror. What the court does with a juror whose standing goes
- * mid-dispute is the rule h11-red2 D1 set for avatars (juror-status.test.ts): revoked before its
- * commit, it cannot commit; revoked after it, it cannot reveal, its weight does not count, and it
- * is not penalized at settlement for the reveal it was refused; reinstated (the MSRP lifted it),
- * it judges again.
+ * and reputable enough to be a juror. The court judges a juror's standing as of the dispute's
+ * snapshot (s26-rtx, closing h11-red2 D1's "revoked after the commit cannot reveal" for every
+ * source): revoked at or before the snapshot (the block before the opening), it cannot commit and
+ * `eligibleWeight` answers 0; revoked after it (the MSRP acting on a detector's flag the court's flag
+ * rule would not count, s26-rtx R1), it commits, reveals and is settled as any juror; reinstated
+ * before a dispute's opening (the MSRP lifted it), it judges that dispute.
  */
 import { expect } from "chai";
 import { ethers } from "hardhat";
@@ -56,38 +57,44 @@ const toResolve = () => time.increase(Number(P.revealPeriod) + Number(P.appealPe
 const vote = (dId: bigint, v: string) => commitmentOf(dId, v, 0, salt(`rn-${v}`));
 
 describe("s22-redx F2: a revoked RN's attested trust entity does not judge", () => {
-  it("revoked (its RN in S_RN), it cannot commit as a juror, nothing changes; reinstated, it commits", async () => {
+  it("revoked (its RN in S_RN) before a dispute opens, it cannot commit in it, nothing changes; reinstated, it commits", async () => {
     const { disputes, trust, pools, rns, dId, jury } = await loadFixture(court);
     const [rn] = rns;
     expect(await trust.isIdentityVerified(rn), "an attested RN is verified").to.equal(true);
     await pools.revokePid(rn);
     expect([await trust.isIdentityVerified(rn), await trust.hasIdentityStanding(rn)]).to.deep.equal([false, false]);
-    const before = await disputes.voteOf(dId, rn);
-    await expect(jury.commit(dId, rn, vote(dId, rn)))
+    // a second dispute opens after the revocation
+    await disputes.openDispute(id("claimant"), id("respondent"), 0, 3, id("evidence-2"), "bafkrei-evidence-2", 0, { value: P.deposit });
+    const later = dId + 1n;
+    expect(await disputes.eligibleWeight(later, rn), "no vote where it was revoked at the snapshot").to.equal(0n);
+    const before = await disputes.voteOf(later, rn);
+    await expect(jury.commit(later, rn, vote(later, rn)))
       .to.be.revertedWithCustomError(disputes, "DisputeResolution__NotVerified")
-      .withArgs(dId, rn);
-    expect(await disputes.voteOf(dId, rn)).to.deep.equal(before);
-    await pools.reinstatePid(rn);
+      .withArgs(later, rn);
+    expect(await disputes.voteOf(later, rn)).to.deep.equal(before);
+    // in the dispute opened before the revocation it still judges (s26-rtx)
     await expect(jury.commit(dId, rn, vote(dId, rn))).to.emit(disputes, "VoteCommitted");
+    await pools.reinstatePid(rn);
+    await expect(jury.commit(later, rn, vote(later, rn))).to.emit(disputes, "VoteCommitted");
   });
 
-  it("revoked after its commit: its reveal is refused, its weight does not count, settlement does not penalize it", async () => {
+  it("revoked after the opening and its commit: it reveals with its weight, and settles as any voter (s26-rtx)", async () => {
     const { disputes, trust, pools, rns, voters, dId, jury } = await loadFixture(court);
     const [revoked, honest] = rns;
     for (const v of [...rns, ...voters.slice(0, 3)]) await jury.commit(dId, v, vote(dId, v));
     await pools.revokePid(revoked);
     await toReveal();
-    await expect(jury.reveal(dId, revoked, 0, salt(`rn-${revoked}`)))
-      .to.be.revertedWithCustomError(disputes, "DisputeResolution__IdentityRevoked")
-      .withArgs(dId, revoked);
-    const weight = (await trust.entity(honest)).reputation;
-    await expect(jury.reveal(dId, honest, 0, salt(`rn-${honest}`)))
-      .to.emit(disputes, "VoteRevealed")
-      .withArgs(dId, honest, 0, weight, 0);
+    let counted = 0n;
+    for (const v of [revoked, honest]) {
+      const weight = (await trust.entity(v)).reputation;
+      await expect(jury.reveal(dId, v, 0, salt(`rn-${v}`)))
+        .to.emit(disputes, "VoteRevealed")
+        .withArgs(dId, v, 0, weight, 0);
+      counted += weight;
+    }
     for (const v of voters.slice(0, 3)) await jury.reveal(dId, v, 0, salt(`rn-${v}`));
-    let counted = weight;
     for (const v of voters.slice(0, 3)) counted += (await trust.entity(v)).reputation;
-    expect((await disputes.tally(dId))[0], "the revoked RN's weight is not in the tally").to.equal(counted);
+    expect((await disputes.tally(dId))[0], "the RN revoked after the snapshot counts").to.equal(counted);
     await toResolve();
     await disputes.resolve(dId);
     const rep = (await trust.entity(revoked)).reputation;

@@ -2,13 +2,15 @@
  * offchain/integration/evict.ts (the demo's eviction of flagged RNs) against an RN that rotated its
  * pseudonym (h11-red2 G1, G2): a member is flagged if the trust layer flagged any PID the MSRP
  * issued it, and the spares are RNs outside the group by name, so a flagged member that rotated is
- * evicted and not re-added under its new PID.
+ * evicted and not re-added under its new PID. s26-rtx (doubt): the spares skip an RN still marked
+ * revoked on the ResourcePoolRegistry, as the GroupDesk's `freshRns` does.
  */
 import { expect } from "chai";
 import { loadAliceWorld, trustOf } from "./fixtures";
 import { reauthenticate } from "../../offchain/rsms/flows";
 import { evictFlaggedMembers } from "../../offchain/integration/evict";
 import { equalBytes, toHex } from "../../offchain/crypto/bytes";
+import { syncRevocations } from "../../offchain/rsms/revocations";
 
 describe("integration/evict: a flagged member that rotated its pseudonym (h11-red2 G1, G2)", function () {
   this.timeout(120_000);
@@ -72,5 +74,24 @@ describe("integration/evict: a flagged member that rotated its pseudonym (h11-re
         .members.map((m) => m.name)
         .sort(),
     ).to.deep.equal(["rn0", "rn1"]); // listed by PID (h14-red F2)
+  });
+
+  it("does not add a spare still marked revoked (out of S_RN, before the revocation sync lifts its mark): the flagged member is evicted (s26-rtx)", async () => {
+    const w = await loadAliceWorld(4);
+    const { msrp, groupLedger, party, form } = w;
+    const g = await form(2); // rn0, rn1
+    const members = msrp.groupInfo(g.groupId).members;
+    const [first, second] = msrp.joinedRns().filter((r) => !members.some((m) => m.name === r.name));
+    // the first spare holds a trust identity the MSRP marked, then left S_RN (rsms:rn:clear) before the next sync
+    msrp.bindTrustId(first.name, first.pid);
+    msrp.flagRn(first.pid);
+    expect((await syncRevocations(w.ledger, msrp)).revoked).to.deep.equal([toHex(first.pid).toLowerCase()]);
+    msrp.clearSuspicious(first.name);
+    expect([...msrp.markedRns()], "out of S_RN, still marked").to.deep.equal([first.name]);
+    const trust = trustOf(new Map([[toHex(members[0].pid), { kind: 3n, attested: true, flags: 2n }]]));
+    const r = await evictFlaggedMembers(trust, groupLedger, msrp, party, g.groupId);
+    expect(r.added).to.deep.equal([second.name]);
+    expect(await groupLedger.isMember(g.groupId, members[0].pid)).to.equal(false);
+    expect(msrp.groupInfo(g.groupId).members.map((m) => m.name)).to.deep.equal([members[1].name, second.name]);
   });
 });

@@ -29,8 +29,15 @@ contract TrustVerifierStub is IIdentityVerifier {
 
     mapping(bytes32 id => bool) public isRevoked;
 
+    mapping(bytes32 id => uint256) public revokedSince;
+
     function revoke(bytes32 id, bool r) external {
         isRevoked[id] = r;
+        revokedSince[id] = r ? block.number : 0;
+    }
+
+    function isVerifiedAsOf(bytes32 id, uint256) external view returns (bool) {
+        return verified[id];
     }
 
     /// The owner tag: the id's first 16 bytes (an id made by avatarIdOf), unless a suite sets another.

@@ -1,7 +1,7 @@
 /**
  * `TrustManager.jurorAt(id, block)` (session 26) is what the court reads of a juror in one call: it
- * must answer exactly what `entity(id)` (controller, flags), `hasIdentityStanding(id)` and
- * `standingAt(id, block)` answer, for the jurors the court tells apart (admin-verified, attested,
+ * must answer exactly what `entity(id)` (controller, flags), `hasIdentityStandingAsOf(id, block)`
+ * (s26-rtx: standing as of the dispute's snapshot) and `standingAt(id, block)` answer, for the jurors the court tells apart (admin-verified, attested,
  * plain, flagged, below the minimum, unverified by the admin, unregistered), and refuse a block that
  * is not past as they do.
  */
@@ -23,7 +23,7 @@ async function jurors() {
 }
 
 describe("TrustManager.jurorAt: the three views the court read, in one call", () => {
-  it("answers what entity, hasIdentityStanding and standingAt answer, now and at past blocks", async () => {
+  it("answers what entity, hasIdentityStandingAsOf and standingAt answer, now and at past blocks", async () => {
     const f = await loadFixture(jurors);
     const now = await ethers.provider.getBlockNumber();
     const ids = [...f.voters.slice(0, 3), id("lowrep"), f.main, f.ghost, id("juror-at: nobody")];
@@ -33,7 +33,7 @@ describe("TrustManager.jurorAt: the three views the court read, in one call", ()
         const [controller, flags, standing, reputation, grantedAt] = await f.trust.jurorAt(who, at);
         const e = await f.trust.entity(who);
         expect([controller, flags], who).to.deep.equal([e.controller, e.flags]);
-        expect(standing, who).to.equal(await f.trust.hasIdentityStanding(who));
+        expect(standing, `${who} at ${at}`).to.equal(await f.trust.hasIdentityStandingAsOf(who, at));
         expect([reputation, grantedAt], `${who} at ${at}`).to.deep.equal([...(await f.trust.standingAt(who, at))]);
         compared++;
       }
