@@ -530,7 +530,10 @@ contract DisputeResolution is IDisputeResolution {
     /// @inheritdoc IDisputeResolution
     function eligibleWeight(uint256 id, bytes32 voter) external view returns (uint256) {
         Dispute storage d = _known(id);
-        (address controller, uint8 flags, bool standing, uint256 rep, uint256 granted) = _trust.jurorAt(voter, d.snapshot);
+        (address controller, uint8 flags, bool standing, uint256 rep, uint256 granted) = _trust.jurorAt(
+            voter,
+            d.snapshot
+        );
         // the commit's own rule: a voter it refuses as flagged has no vote, nor one revoked at or
         // before the snapshot (s26-rtx R3; an unregistered one has neither reputation nor standing)
         if (_flagBars(d, voter, flags) || !standing) return 0;
