@@ -91,6 +91,23 @@ async function msrpFlagSync(w: Awaited<ReturnType<typeof rsmsCourt>>) {
   return syncRevocations(w.ledger, w.msrp);
 }
 
+/** Opens the world's first dispute, an ordinary one of the claimant against the respondent; its id (1). */
+async function openCase(disputes: Awaited<ReturnType<typeof rsmsCourt>>["disputes"], tag: string): Promise<bigint> {
+  await disputes.openDispute(
+    id("claimant"),
+    id("respondent"),
+    0,
+    2,
+    ethers.id(`s26-rtx ${tag} evidence`),
+    `bafkrei-${tag.toLowerCase()}`,
+    0,
+    {
+      value: P.deposit,
+    },
+  );
+  return 1n;
+}
+
 const vote = (dId: bigint, v: string, choice = 0) => commitmentOf(dId, v, choice, salt(`s26-rtx-${v}`));
 
 describe("s26-rtx: the court judges RSMS revocation as of the dispute's snapshot", function () {
@@ -99,10 +116,7 @@ describe("s26-rtx: the court judges RSMS revocation as of the dispute's snapshot
   it("R1 (M): a detector flag set after the opening does not take an RN juror's committed vote away through flag sync -> S_RN -> revokePid", async () => {
     const w = await rsmsCourt();
     const { trust, disputes, detector, voters, pid, jury } = w;
-    await disputes.openDispute(id("claimant"), id("respondent"), 0, 2, ethers.id("s26-rtx R1 evidence"), "bafkrei-r1", 0, {
-      value: P.deposit,
-    });
-    const dId = 1n;
+    const dId = await openCase(disputes, "R1");
     expect(await disputes.eligibleWeight(dId, pid), "the RN is an eligible juror at the opening").to.be.greaterThan(0n);
     for (const v of [pid, ...voters]) await jury.commit(dId, v, vote(dId, v, v === pid ? 1 : 0));
     // after the commits, the detector flags the RN juror and one ordinary juror (a run of its own)
@@ -125,10 +139,7 @@ describe("s26-rtx: the court judges RSMS revocation as of the dispute's snapshot
   it("R1: an RN the MSRP revoked after the opening, before its commit, still commits (the flag rule's commit too)", async () => {
     const w = await rsmsCourt();
     const { trust, disputes, detector, voters, pid, jury } = w;
-    await disputes.openDispute(id("claimant"), id("respondent"), 0, 2, ethers.id("s26-rtx R1b evidence"), "bafkrei-r1b", 0, {
-      value: P.deposit,
-    });
-    const dId = 1n;
+    const dId = await openCase(disputes, "R1b");
     await trust.connect(detector).flag(pid, 2, ethers.id("s26-rtx report"), 0);
     expect((await msrpFlagSync(w)).revoked).to.deep.equal([pid.toLowerCase()]);
     expect([await trust.isIdentityVerified(pid), await trust.hasIdentityStanding(pid)], "revoked now").to.deep.equal([false, false]);
@@ -147,10 +158,7 @@ describe("s26-rtx: the court judges RSMS revocation as of the dispute's snapshot
   it("R2 (M): flag, strike, unflag, settle: an RN marked after its commit reveals, and settlement after its reinstatement does not penalize it", async () => {
     const w = await rsmsCourt();
     const { trust, disputes, voters, rn, pid, jury } = w;
-    await disputes.openDispute(id("claimant"), id("respondent"), 0, 2, ethers.id("s26-rtx R2 evidence"), "bafkrei-r2", 0, {
-      value: P.deposit,
-    });
-    const dId = 1n;
+    const dId = await openCase(disputes, "R2");
     for (const v of [pid, ...voters]) await jury.commit(dId, v, vote(dId, v));
     // the operator holds the RN suspicious (rsms:rn:flag) after its commit; the revocation sync marks it
     w.msrp.flagRn(rn.pid);
@@ -173,10 +181,7 @@ describe("s26-rtx: the court judges RSMS revocation as of the dispute's snapshot
   it("R2: settle's excusal reads the standing as of the snapshot: an RN revoked after it that withholds its reveal is penalized, revoked or not", async () => {
     const w = await rsmsCourt();
     const { trust, disputes, voters, rn, pid, jury } = w;
-    await disputes.openDispute(id("claimant"), id("respondent"), 0, 2, ethers.id("s26-rtx R2b evidence"), "bafkrei-r2b", 0, {
-      value: P.deposit,
-    });
-    const dId = 1n;
+    const dId = await openCase(disputes, "R2b");
     for (const v of [pid, ...voters]) await jury.commit(dId, v, vote(dId, v));
     w.msrp.flagRn(rn.pid);
     expect((await syncRevocations(w.ledger, w.msrp)).revoked).to.deep.equal([pid.toLowerCase()]);
@@ -196,10 +201,7 @@ describe("s26-rtx: the court judges RSMS revocation as of the dispute's snapshot
     const { trust, disputes, rn, pid, jury } = w;
     w.msrp.flagRn(rn.pid);
     await syncRevocations(w.ledger, w.msrp);
-    await disputes.openDispute(id("claimant"), id("respondent"), 0, 2, ethers.id("s26-rtx R3 evidence"), "bafkrei-r3", 0, {
-      value: P.deposit,
-    });
-    const dId = 1n;
+    const dId = await openCase(disputes, "R3");
     const snapshot = (await disputes.dispute(dId)).snapshot;
     expect([await trust.isIdentityVerifiedAsOf(pid, snapshot), await trust.hasIdentityStandingAsOf(pid, snapshot)]).to.deep.equal([
       false,
@@ -218,10 +220,7 @@ describe("s26-rtx: the court judges RSMS revocation as of the dispute's snapshot
     const { disputes, rn, pid, jury } = w;
     w.msrp.flagRn(rn.pid);
     await syncRevocations(w.ledger, w.msrp);
-    await disputes.openDispute(id("claimant"), id("respondent"), 0, 2, ethers.id("s26-rtx R3b evidence"), "bafkrei-r3b", 0, {
-      value: P.deposit,
-    });
-    const dId = 1n;
+    const dId = await openCase(disputes, "R3b");
     w.msrp.clearSuspicious(rn.name);
     expect((await syncRevocations(w.ledger, w.msrp)).reinstated).to.deep.equal([pid.toLowerCase()]);
     expect(await disputes.eligibleWeight(dId, pid)).to.be.greaterThan(0n);
