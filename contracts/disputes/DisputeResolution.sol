@@ -308,8 +308,8 @@ contract DisputeResolution is IDisputeResolution {
         Dispute storage d = _known(id);
         if (block.timestamp <= d.commitDeadline || block.timestamp > d.revealDeadline)
             revert DisputeResolution__NotInRevealPhase(id);
-        // One TrustManager call for all it reads of the voter (its controller, flags and standing
-        // now, its weight at the snapshot): the cost of reading `otherAccount` (s25-rtt R4).
+        // One TrustManager call for all it reads of the voter (its controller and flags now, its
+        // standing and weight as of the snapshot): the cost of reading `otherAccount` (s25-rtt R4).
         (address controller, uint8 flags, bool standing, uint256 rep, uint256 granted) = _trust.jurorAt(
             voter,
             d.snapshot

@@ -473,9 +473,10 @@ interface ITrustManager {
     function isIdentityVerifiedAsOf(bytes32 id, uint256 blockNumber) external view returns (bool);
 
     /// @notice `hasIdentityStanding` as the court reads it for a dispute whose snapshot is block
-    /// `blockNumber` (s26-rtx): false only if the withdrawal in force now (the admin's
-    /// unverification, the registry's revocation: `IIdentityVerifier.revokedSince`) was made at or
-    /// before that block. A revocation made later, or one lifted since, does not take standing away.
+    /// `blockNumber` (s26-rtx): false if the entity never had identity standing, or if the
+    /// withdrawal in force now (the admin's unverification, the registry's revocation:
+    /// `IIdentityVerifier.revokedSince`) was made at or before that block. A revocation made later,
+    /// or one lifted since, does not take standing away.
     function hasIdentityStandingAsOf(bytes32 id, uint256 blockNumber) external view returns (bool);
 
     /// @notice The reputation an entity had at the end of a past block (0 before it registered).

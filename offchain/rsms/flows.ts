@@ -20,7 +20,7 @@ import { filterTtl } from "./msrp";
 import { poolEncryptionKey, tagOf } from "./params";
 import { EphemeralStock } from "../crypto/ephemeral";
 import type { Point } from "../crypto/group";
-import { FETCH_ATTEMPTS, ResourcePoolManager } from "./rpm";
+import { FETCH_ATTEMPTS, NOT_FOUND_BACKOFF_MAX_SEC, ResourcePoolManager } from "./rpm";
 import { JoinView } from "./join-view";
 import { JoinLog, type LoggedRecord } from "./join-log";
 import { mark } from "../util/spans";
@@ -244,7 +244,10 @@ export async function syncFilters(
       // mismatch or a malformed filter is the epoch's (the MSRP's), for good; a corrupt answer is not
       // a corrupt answer, or no answer (a CID the MSRP chose that no node serves now: s26-fxl L2),
       // is retried at a later sync after the doubling backoff, not waited for again on every sync
-      if (e instanceof ContentCorruptedError || e instanceof ContentNotFoundError) rpm.fetchFailed(epoch, now, e.message);
+      // (content not found waits at most NOT_FOUND_BACKOFF_MAX_SEC: a filter just published may not
+      // have reached this node yet, s26-review L5)
+      if (e instanceof ContentCorruptedError) rpm.fetchFailed(epoch, now, e.message);
+      else if (e instanceof ContentNotFoundError) rpm.fetchFailed(epoch, now, e.message, NOT_FOUND_BACKOFF_MAX_SEC);
       else if (
         (e instanceof RsmsRejectedError && (e.reason === "FILTER_ROOT_MISMATCH" || e.reason === "FILTER_MALFORMED")) ||
         e instanceof InvalidCidError

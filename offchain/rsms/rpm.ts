@@ -55,6 +55,12 @@ export const FETCH_ATTEMPTS = 3;
 export const REFETCH_BACKOFF_SEC = 5;
 /** Longest wait (s) between the syncs that fetch such an epoch again. */
 export const REFETCH_BACKOFF_MAX_SEC = 600;
+/**
+ * Longest wait (s) before an epoch whose content was not found is fetched again: a filter just
+ * published may not have reached the RPM's IPFS node yet, and RNs listed only in it are refused
+ * NOT_IN_FILTER meanwhile, so the wait stays short (s26-review L5).
+ */
+export const NOT_FOUND_BACKOFF_MAX_SEC = 60;
 
 /**
  * Filter bytes whose keccak256 this process computed, by that root (at most HASHED_FILTERS_KEPT,
@@ -164,12 +170,13 @@ export class ResourcePoolManager {
    * Records that every fetch of an epoch in this sync came back corrupt (bytes that do not hash to
    * the CID): a bad answer from the store or the path to it, not a bad epoch, so the epoch is not
    * quarantined. It is fetched again from `now + backoff` on, the backoff doubling per failed sync
-   * from REFETCH_BACKOFF_SEC up to REFETCH_BACKOFF_MAX_SEC; the CID and root on-chain stay the arbiters.
+   * from REFETCH_BACKOFF_SEC up to `maxSec` (REFETCH_BACKOFF_MAX_SEC; NOT_FOUND_BACKOFF_MAX_SEC for
+   * content not found); the CID and root on-chain stay the arbiters.
    * @returns when it is fetched again (unix s)
    */
-  fetchFailed(epoch: number, now: number, reason: string): number {
+  fetchFailed(epoch: number, now: number, reason: string, maxSec = REFETCH_BACKOFF_MAX_SEC): number {
     const failures = (this.refetch.get(epoch)?.failures ?? 0) + 1;
-    const at = now + Math.min(REFETCH_BACKOFF_SEC * 2 ** Math.min(failures - 1, 20), REFETCH_BACKOFF_MAX_SEC);
+    const at = now + Math.min(REFETCH_BACKOFF_SEC * 2 ** Math.min(failures - 1, 20), maxSec);
     this.refetch.set(epoch, { failures, at, reason });
     return at;
   }

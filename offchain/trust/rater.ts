@@ -46,14 +46,17 @@ export type Observation = {
 /**
  * The agent's log of one pair: the agreement and the records not yet used in a rating, of one era
  * of the pair (`era`: the generations of from and to, "gFrom:gTo", as the chain saw them when the
- * records were logged; s25-rte L1). Records of an earlier era are moved to `past` (kept for audit,
- * never rated: the chain refuses a rating of another era's service).
+ * records were logged; s25-rte L1) and of one TrustManager (`trustManager`, lower case: a deployment
+ * made anew in the same data folder starts its generations again, s26-review L3). Records of an
+ * earlier era, or of another TrustManager, are moved to `past` (kept for audit, never rated: the
+ * chain refuses a rating of another era's service, and receipts name their TrustManager).
  */
 type PairLog = {
   agreement: EvidenceTerms;
   nextSeq: number;
   records: InteractionRecord[];
   era?: string;
+  trustManager?: string;
   past?: { era: string; agreement: EvidenceTerms; records: InteractionRecord[] }[];
 };
 
@@ -78,15 +81,24 @@ function generationsOf(era: string): [bigint, bigint] | undefined {
  * `later` is set; the caller refuses. Mutates `log` only when `later` is unset.
  * @returns how many records were set aside, whether the log changed, and whether it is of a later era
  */
-function setAsideOtherEra(log: PairLog, era: string): { moved: number; changed: boolean; later?: boolean } {
-  if (log.era === era) return { moved: 0, changed: false };
+function setAsideOtherEra(log: PairLog, era: string, trustManager: string): { moved: number; changed: boolean; later?: boolean } {
+  const tm = trustManager.toLowerCase();
+  // a log of another TrustManager (a deployment made anew in this data folder): its generations
+  // are another contract's, not comparable; its records are set aside whatever its era (s26-review L3)
+  const otherDeployment = log.trustManager !== undefined && log.trustManager !== tm;
+  if (log.era === era && !otherDeployment) {
+    if (log.trustManager !== undefined) return { moved: 0, changed: false };
+    log.trustManager = tm; // a log from before logs named their TrustManager: of this one
+    return { moved: 0, changed: true };
+  }
   const mine = generationsOf(era);
   const theirs = log.era === undefined ? undefined : generationsOf(log.era);
-  if (mine && theirs && (theirs[0] > mine[0] || theirs[1] > mine[1])) return { moved: 0, changed: false, later: true };
+  if (!otherDeployment && mine && theirs && (theirs[0] > mine[0] || theirs[1] > mine[1])) return { moved: 0, changed: false, later: true };
   const n = log.era === undefined ? 0 : log.records.length;
   if (n > 0) (log.past ??= []).push({ era: log.era!, agreement: log.agreement, records: log.records });
   if (n > 0) log.records = [];
   log.era = era;
+  log.trustManager = tm;
   return { moved: n, changed: true };
 }
 
@@ -284,7 +296,7 @@ export class InteractionLog {
     // chain would refuse them with this one (s25-rte L1). A log only moves forward: an era read
     // older than the log's (a reclaim this process's read predates and another process has logged
     // under) would set the new era's records aside for good (s26-fxl L3); refused, nothing written
-    if (setAsideOtherEra(cur, era).later) throw laterEraError("record", cur, era, `${label(from)} -> ${label(to)}`, "logged");
+    if (setAsideOtherEra(cur, era, tmAddress).later) throw laterEraError("record", cur, era, `${label(from)} -> ${label(to)}`, "logged");
     if (cur.nextSeq !== rec.seq || (cur.records.length > 0 && JSON.stringify(cur.agreement) !== JSON.stringify(terms)))
       throw new EvidenceError(
         `InteractionLog.record: ${label(from)} -> ${label(to)} was logged by another command meanwhile (receipt #${cur.nextSeq - 1}); nothing logged: run again`,
@@ -299,6 +311,7 @@ export class InteractionLog {
 
   /** Whether the log's records are of another era than the pair's now (then `settle` sets them aside). */
   private async otherEra(tm: TrustManager, log: PairLog, from: string, to: string): Promise<boolean> {
+    if (log.trustManager !== undefined && log.trustManager !== (await tm.getAddress()).toLowerCase()) return true;
     return log.era !== undefined && log.era !== (await eraOf(tm, from, to, await tm.runner!.provider!.getBlockNumber()));
   }
 
@@ -316,16 +329,20 @@ export class InteractionLog {
    */
   async settle(tm: TrustManager, from: string, to: string, notice: (line: string) => void = () => undefined): Promise<PairLog | undefined> {
     const block = await tm.runner!.provider!.getBlockNumber();
-    const [era, pair] = await Promise.all([eraOf(tm, from, to, block), tm.pairOf(from, to, { blockTag: block })]);
+    const [era, pair, tmAddress] = await Promise.all([
+      eraOf(tm, from, to, block),
+      tm.pairOf(from, to, { blockTag: block }),
+      tm.getAddress(),
+    ]);
     const all = this.all();
     const log = all[`${from}:${to}`];
     if (!log) return undefined;
-    const { moved, changed, later } = setAsideOtherEra(log, era);
+    const { moved, changed, later } = setAsideOtherEra(log, era, tmAddress);
     if (later) throw laterEraError("settle", log, era, `${from} -> ${to}`, "changed");
     if (changed) this.save(all);
     if (moved > 0)
       notice(
-        `${from} -> ${to}: ${moved} logged record(s) are of an earlier era of the pair (reclaimed since): set aside (kept in the log, not rated)`,
+        `${from} -> ${to}: ${moved} logged record(s) are of an earlier era of the pair (reclaimed since) or of another deployment's TrustManager: set aside (kept in the log, not rated)`,
       );
     this.prune(from, to, Number(pair.updatedAt));
     return this.get(from, to);

@@ -244,17 +244,20 @@ describe("evidence guards (red team session 13, h13-red; docs/specs/trust.md §8
       await f.trust.connect(mallory).register(id("mallory"), Kind.Avatar);
       await f.trust.connect(sybil).register(id("sybil"), Kind.Avatar);
       const counted = newStore();
+      // every fetch of a block, whichever way it is asked for (getJson reads through get; the
+      // detector's bounded fetcher calls get: s26-fxl L2)
       let reads = 0;
-      const getJson = counted.getJson.bind(counted);
-      counted.getJson = (async (cid: string) => {
+      const get = counted.get.bind(counted);
+      counted.get = (async (cid: string, opts?: { timeoutMs?: number }) => {
         reads++;
-        return getJson(cid);
-      }) as typeof counted.getJson;
+        return get(cid, opts);
+      }) as typeof counted.get;
       const tm = await f.trust.getAddress();
       const after = (await time.latest()) - 100;
       const rs = await withReceipts(sybil, { trustManager: tm, from: id("mallory"), to: id("sybil"), terms: TERMS }, successes(20, after));
       await rateWithEvidence(new TrustLedger(f.trust.connect(mallory)), counted, id("mallory"), id("sybil"), TERMS, rs);
       const detector = new TrustLedger(f.trust);
+      reads = 0; // the detector's reads only
       const first = await detector.ratings(0, { store: counted });
       expect(first.map((x) => x.evidence)).to.deep.equal([true]); // valid evidence: every receipt was checked
       const readsFirst = reads;

@@ -118,4 +118,25 @@ describe("s26-fxl L3: the interaction log only moves forward in eras", function 
     expect(again!.records.map((r) => r.seq)).to.deep.equal([2, 3]);
     expect(notices).to.deep.equal([]);
   });
+
+  it("s26-review L3: a log of another TrustManager (a deployment made anew in this folder) is set aside, not refused for good", async () => {
+    const { fox, folder, log } = await world();
+    expect(log.get(id("alice"), fox)!.era, "the old deployment's log is of a reclaimed era").to.not.equal("0:0");
+    // `deploy --fresh` into the same data folder: a new TrustManager, whose generations start again
+    const g = await deployTrustFixture();
+    await g.trust.connect(g.others[4]).register(id("alice"), Kind.Avatar);
+    const foxCtl = g.others[5];
+    await g.trust.connect(foxCtl).register(fox, Kind.Avatar);
+    const notices: string[] = [];
+    const settled = await log.settle(g.trust, id("alice"), fox, (x) => notices.push(x));
+    expect(settled?.records ?? [], "nothing pending for the new deployment").to.deep.equal([]);
+    expect(notices.join("\n")).to.match(
+      /2 logged record\(s\) are of an earlier era of the pair .* or of another deployment's TrustManager: set aside/,
+    );
+    // and the pair logs under the new deployment
+    const rec = await log.record(g.trust, foxCtl, id("alice"), fox, TERMS, obs(9, (await time.latest()) + 1));
+    const l = new InteractionLog(new Keystore(folder, "s26-fxl-l3-passphrase")).get(id("alice"), fox)!;
+    expect(l.records.map((r) => r.seq)).to.deep.equal([rec.seq]);
+    expect(l.past!.flatMap((p) => p.records.map((r) => r.seq))).to.deep.equal([0, 1, 2, 3]);
+  });
 });
