@@ -224,7 +224,7 @@ export async function syncFilters(
       rpm.expire(now, epoch);
       continue;
     }
-    if (!rpm.fetchDue(epoch, now)) continue;
+    if (!rpm.fetchDue(epoch, now, f.cid)) continue;
     if (budget.left <= 0) continue; // spent on blocks not found: the next sync fetches it
     try {
       let bytes: Uint8Array | undefined;
@@ -246,8 +246,8 @@ export async function syncFilters(
       // is retried at a later sync after the doubling backoff, not waited for again on every sync
       // (content not found waits at most NOT_FOUND_BACKOFF_MAX_SEC: a filter just published may not
       // have reached this node yet, s26-review L5)
-      if (e instanceof ContentCorruptedError) rpm.fetchFailed(epoch, now, e.message);
-      else if (e instanceof ContentNotFoundError) rpm.fetchFailed(epoch, now, e.message, NOT_FOUND_BACKOFF_MAX_SEC);
+      if (e instanceof ContentCorruptedError) rpm.fetchFailed(epoch, now, e.message, undefined, f.cid);
+      else if (e instanceof ContentNotFoundError) rpm.fetchFailed(epoch, now, e.message, NOT_FOUND_BACKOFF_MAX_SEC, f.cid);
       else if (
         (e instanceof RsmsRejectedError && (e.reason === "FILTER_ROOT_MISMATCH" || e.reason === "FILTER_MALFORMED")) ||
         e instanceof InvalidCidError

@@ -97,7 +97,7 @@ export class ResourcePoolManager {
   private readonly publishedAt = new Map<number, number>();
   private readonly quarantined = new Map<number, string>();
   /** epochs whose last fetches came back corrupt: fetched again from `at` on (s17-redB B12) */
-  private readonly refetch = new Map<number, { failures: number; at: number; reason: string }>();
+  private readonly refetch = new Map<number, { failures: number; at: number; reason: string; cid?: string }>();
   /** Epochs below this one have expired: never fetched or checked again. */
   private floor = 0;
   /** How long after its publication a filter epoch serves joins (seconds). */
@@ -171,19 +171,26 @@ export class ResourcePoolManager {
    * the CID): a bad answer from the store or the path to it, not a bad epoch, so the epoch is not
    * quarantined. It is fetched again from `now + backoff` on, the backoff doubling per failed sync
    * from REFETCH_BACKOFF_SEC up to `maxSec` (REFETCH_BACKOFF_MAX_SEC; NOT_FOUND_BACKOFF_MAX_SEC for
-   * content not found); the CID and root on-chain stay the arbiters.
+   * content not found); the CID and root on-chain stay the arbiters. The backoff is the CID's: a
+   * failure of another CID for the epoch starts it again, and `fetchDue` of another CID ignores it.
+   * @param cid - the CID that failed (the epoch's on-chain CID)
    * @returns when it is fetched again (unix s)
    */
-  fetchFailed(epoch: number, now: number, reason: string, maxSec = REFETCH_BACKOFF_MAX_SEC): number {
-    const failures = (this.refetch.get(epoch)?.failures ?? 0) + 1;
+  fetchFailed(epoch: number, now: number, reason: string, maxSec = REFETCH_BACKOFF_MAX_SEC, cid?: string): number {
+    const before = this.refetch.get(epoch);
+    const failures = (before !== undefined && before.cid === cid ? before.failures : 0) + 1;
     const at = now + Math.min(REFETCH_BACKOFF_SEC * 2 ** Math.min(failures - 1, 20), maxSec);
-    this.refetch.set(epoch, { failures, at, reason });
+    this.refetch.set(epoch, { failures, at, reason, ...(cid === undefined ? {} : { cid }) });
     return at;
   }
 
   /** Whether an epoch may be fetched at `now` (not waiting out the backoff of corrupt fetches). */
-  fetchDue(epoch: number, now: number): boolean {
-    return (this.refetch.get(epoch)?.at ?? 0) <= now;
+  fetchDue(epoch: number, now: number, cid?: string): boolean {
+    const r = this.refetch.get(epoch);
+    // a backoff is the CID's that failed: the epoch naming another CID (a pool deployed anew under
+    // the same id and epoch numbers, an agent kept across deployments) is fetched at once
+    if (r === undefined || (cid !== undefined && r.cid !== undefined && r.cid !== cid)) return true;
+    return r.at <= now;
   }
 
   /** The epochs waiting to be fetched again after corrupt fetches: failed syncs, when, and the last reason. */
