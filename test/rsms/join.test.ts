@@ -929,7 +929,10 @@ describe("rsms/flows and ledger: each step's checks, results and failure paths",
     expect(rpm.loadedEpochs).to.deep.equal([0, 5]);
     expect([...rpm.quarantinedEpochs.entries()]).to.deep.equal([[2, faults.get(cids[1])!.message]]);
     expect([...rpm.refetchingEpochs.keys()]).to.deep.equal([1, 3]);
-    expect(rpm.refetchingEpochs.get(3)).to.deep.include({ failures: 1, at: now + REFETCH_BACKOFF_SEC });
+    expect(rpm.refetchingEpochs.get(3)).to.deep.include({ failures: 1, at: now + REFETCH_BACKOFF_SEC, cid: cids[2] });
+    // the backoff is the CID's that failed: the same epoch under another CID (a pool deployed anew
+    // under the same id, an agent kept across the two) is due at once
+    expect([rpm.fetchDue(3, now, cids[2]), rpm.fetchDue(3, now, cids[4])]).to.deep.equal([false, true]);
     expect(fetched).to.have.length(5 + FETCH_ATTEMPTS);
     // the next sync fetches the unreachable epoch again, and only it (the corrupt and the missing
     // one wait out their backoff: a CID nobody serves is not searched for on every sync)
