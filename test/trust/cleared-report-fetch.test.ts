@@ -11,8 +11,7 @@
  */
 import { expect } from "chai";
 import { ethers } from "hardhat";
-import { deployTrustFixture, id, Kind } from "../fixtures/trust";
-import * as F from "../../offchain/trust/fixed";
+import { deployTrustFixture, eveBadMouths, id } from "../fixtures/trust";
 import { FETCH_TIMEOUT_MS, MISS_RETRY_MS, TrustLedger } from "../../offchain/trust/ledger";
 import { runDetectors } from "../../offchain/trust/pipeline";
 import { ForeignFetcher } from "../../offchain/storage/content-store";
@@ -25,17 +24,7 @@ const BAD_MOUTHING = 3;
 async function world() {
   const f = await deployTrustFixture();
   const names = ["ann", "ben", "cat", "dan", "eve"];
-  const signer = (k: number) => f.others[1 + k];
-  for (const [k, n] of names.entries()) {
-    await f.trust.connect(signer(k)).register(id(n), Kind.Avatar);
-    if (n !== "eve") await f.trust.setIdentityVerified(id(n), true);
-  }
-  const rate = (k: number, to: string, score: number) =>
-    new TrustLedger(f.trust.connect(signer(k))).rate(id(names[k]), id(to), F.packFactors(Array(6).fill(score)));
-  for (const target of ["ann", "cat", "dan"]) {
-    for (const k of [1, 2, 3, 0]) if (names[k] !== target) await rate(k, target, 0.9);
-    await rate(4, target, 0.05);
-  }
+  await eveBadMouths(f, names);
   const tm = f.trust.connect(f.detector);
   const digest = ethers.keccak256(ethers.toUtf8Bytes("a report nobody serves"));
   const generation = await tm.generationOf(id("eve"));

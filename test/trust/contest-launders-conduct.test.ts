@@ -22,8 +22,7 @@ import os from "os";
 import path from "path";
 import { time } from "@nomicfoundation/hardhat-toolbox/network-helpers";
 import { deployDisputeFixture, salt } from "../fixtures/disputes";
-import { id, Kind } from "../fixtures/trust";
-import * as F from "../../offchain/trust/fixed";
+import { eveBadMouths, id } from "../fixtures/trust";
 import { TrustLedger } from "../../offchain/trust/ledger";
 import { runDetectors } from "../../offchain/trust/pipeline";
 import { FileContentStore } from "../../offchain/storage/content-store";
@@ -41,16 +40,7 @@ describe("s20-redt F4 (fixed): a pending flag contest does not launder the conte
     const f = await deployDisputeFixture();
     const names = ["ann", "ben", "cat", "dan", "eve", "fay", "gus", "hal"];
     const signer = (k: number) => f.others[1 + k];
-    for (const [k, n] of names.entries()) {
-      await f.trust.connect(signer(k)).register(id(n), Kind.Avatar);
-      if (n !== "eve") await f.trust.setIdentityVerified(id(n), true);
-    }
-    const rate = (k: number, to: string, score: number) =>
-      new TrustLedger(f.trust.connect(signer(k))).rate(id(names[k]), id(to), F.packFactors(Array(6).fill(score)));
-    for (const target of ["ann", "cat", "dan"]) {
-      for (const k of [1, 2, 3, 0]) if (names[k] !== target) await rate(k, target, 0.9);
-      await rate(4, target, 0.05);
-    }
+    const rate = await eveBadMouths(f, names);
     for (const target of ["fay", "gus", "hal"]) for (const k of [0, 1, 2, 3]) await rate(k, target, 0.9);
     const detector = new TrustLedger(f.trust.connect(f.detector));
     const store = new FileContentStore(fs.mkdtempSync(path.join(os.tmpdir(), "s20-redt-f4-")));

@@ -21,8 +21,7 @@ import os from "os";
 import path from "path";
 import { time } from "@nomicfoundation/hardhat-toolbox/network-helpers";
 import { deployDisputeFixture, salt } from "../fixtures/disputes";
-import { id, Kind } from "../fixtures/trust";
-import * as F from "../../offchain/trust/fixed";
+import { eveBadMouths, id } from "../fixtures/trust";
 import { TrustLedger } from "../../offchain/trust/ledger";
 import { runDetectors } from "../../offchain/trust/pipeline";
 import { FileContentStore } from "../../offchain/storage/content-store";
@@ -39,18 +38,9 @@ describe("R1 (h16-red2, fixed): the detector does not re-flag what the court cle
   async function cleared() {
     const f = await deployDisputeFixture();
     const names = ["ann", "ben", "cat", "dan", "eve"];
-    const signer = (k: number) => f.others[1 + k];
-    for (const [k, n] of names.entries()) {
-      await f.trust.connect(signer(k)).register(id(n), Kind.Avatar);
-      if (n !== "eve") await f.trust.setIdentityVerified(id(n), true);
-    }
     // the detector-service world: four raters agree at 0.9, eve says 0.05 of everyone
-    const rate = (k: number, to: string, score: number) =>
-      new TrustLedger(f.trust.connect(signer(k))).rate(id(names[k]), id(to), F.packFactors(Array(6).fill(score)));
-    for (const target of ["ann", "cat", "dan"]) {
-      for (const k of [1, 2, 3, 0]) if (names[k] !== target) await rate(k, target, 0.9);
-      await rate(4, target, 0.05);
-    }
+    const signer = (k: number) => f.others[1 + k];
+    const rate = await eveBadMouths(f, names);
     const detector = new TrustLedger(f.trust.connect(f.detector));
     const store = new FileContentStore(fs.mkdtempSync(path.join(os.tmpdir(), "h16-red2-r1-")));
     const first = await runDetectors(detector, store, { flag: true });
