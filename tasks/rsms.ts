@@ -35,6 +35,33 @@ const msrpKept = new Map<string, { m: MsrpAgent; stamp: RecordStamp }>();
 const rpmKept = new Map<string, { rpm: RpmAgent; stamp: RecordStamp; pkPub: string }>();
 const rnRecord = (name: string) => `rsms-rn-${name}`;
 
+/**
+ * The registry's contract handles, per runner and address: a join builds two (a reader and the
+ * MSRP's signer), and an ethers Contract costs about 0.05 ms to build (issue 20). A handle holds
+ * no chain state; a new deployment has a new address.
+ */
+const registries = new WeakMap<object, Map<string, import("../typechain-types").ResourcePoolRegistry>>();
+
+/** The modules the rsms commands use, imported once per process (a command's 13 dynamic imports cost about 0.1 ms: issue 20). */
+let rsmsModules: ReturnType<typeof importRsmsModules> | undefined;
+function importRsmsModules() {
+  return Promise.all([
+    import("./lib/context"),
+    import("../offchain/rsms/flows"),
+    import("../offchain/rsms/msrp"),
+    import("../offchain/rsms/rpm"),
+    import("../offchain/rsms/rn"),
+    import("../offchain/rsms/ledger"),
+    import("../typechain-types"),
+    import("../offchain/rsms/params"),
+    import("../offchain/crypto/group"),
+    import("../offchain/crypto/bytes"),
+    import("../offchain/storage/keystore"),
+    import("./lib/msrp-record"),
+    import("./lib/record-hold"),
+  ]);
+}
+
 async function rsms(hre: HardhatRuntimeEnvironment) {
   const [
     { localState, deployedAddress, operatorSigner, ethersProvider },
@@ -50,21 +77,7 @@ async function rsms(hre: HardhatRuntimeEnvironment) {
     { sameStamp },
     { msrpRecord, msrpServiceDir },
     { holdsFolder },
-  ] = await Promise.all([
-    import("./lib/context"),
-    import("../offchain/rsms/flows"),
-    import("../offchain/rsms/msrp"),
-    import("../offchain/rsms/rpm"),
-    import("../offchain/rsms/rn"),
-    import("../offchain/rsms/ledger"),
-    import("../typechain-types"),
-    import("../offchain/rsms/params"),
-    import("../offchain/crypto/group"),
-    import("../offchain/crypto/bytes"),
-    import("../offchain/storage/keystore"),
-    import("./lib/msrp-record"),
-    import("./lib/record-hold"),
-  ]);
+  ] = await (rsmsModules ??= importRsmsModules());
   mark("rsms.imported");
   const local = localState(hre);
   const ks = local.keystore;
@@ -84,14 +97,21 @@ async function rsms(hre: HardhatRuntimeEnvironment) {
       );
   }
   mark("rsms.intents");
+  const registryAt = async (runner: Awaited<ReturnType<typeof operatorSigner>> | ReturnType<typeof ethersProvider>) => {
+    const address = await deployedAddress(hre, "ResourcePoolRegistry");
+    let byAddress = registries.get(runner);
+    if (!byAddress) registries.set(runner, (byAddress = new Map()));
+    let registry = byAddress.get(address);
+    if (!registry) byAddress.set(address, (registry = attach(ResourcePoolRegistry__factory, address, runner)));
+    return registry;
+  };
   const chain = async () => {
-    const msrpSigner = await operatorSigner(hre, "msrp");
-    const registry = attach(ResourcePoolRegistry__factory, await deployedAddress(hre, "ResourcePoolRegistry"), msrpSigner);
+    const registry = await registryAt(await operatorSigner(hre, "msrp"));
     return { ledger: new RsmsLedger(registry), store: local.store };
   };
   /** The registry for reads only (no signer to resolve): what a step reads before it needs the MSRP's key. */
   const reader = async () => {
-    const registry = attach(ResourcePoolRegistry__factory, await deployedAddress(hre, "ResourcePoolRegistry"), ethersProvider(hre));
+    const registry = await registryAt(ethersProvider(hre));
     return { ledger: new RsmsLedger(registry), store: local.store };
   };
   // The MSRP's record as the commands change it (tasks/lib/msrp-record.ts): refused while an MSRP

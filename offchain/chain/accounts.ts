@@ -138,6 +138,25 @@ const wallets = new WeakMap<object, Map<string, ChainWallet>>();
 /** Per runtime (keyed by its network: each task run gets a proxy of the runtime): when each address was last found (or made) funded. */
 const fundedAt = new WeakMap<object, Map<string, number>>();
 
+/**
+ * Addresses as given, checksummed (`getAddress`): what isAddress + getAddress answer, remembered
+ * per process (each costs a keccak in JavaScript; a step resolves its operator's address every
+ * time: issue 20). An address that is not one is not remembered. At most CHECKSUMS_KEPT entries.
+ */
+const checksums = new Map<string, string>();
+const CHECKSUMS_KEPT = 1024;
+
+/** The checksummed address `account` spells, or undefined when it is not an address (ethers' isAddress). */
+export function checksummedAddress(account: string): string | undefined {
+  const hit = checksums.get(account);
+  if (hit !== undefined) return hit;
+  if (!isAddress(account)) return undefined;
+  const a = getAddress(account);
+  if (checksums.size >= CHECKSUMS_KEPT) checksums.clear();
+  checksums.set(account, a);
+  return a;
+}
+
 /** Per network (each task run gets a proxy of the runtime, keyed by its network): hardhat-ethers' provider. */
 const ethersProviders = new WeakMap<object, HardhatRuntimeEnvironment["ethers"]["provider"]>();
 
@@ -294,8 +313,8 @@ export function roleAccounts(hre: HardhatRuntimeEnvironment, keystore: Keystore,
       if (i >= signers.length) throw new UnknownAccountError(`${named}"${account}" is not a signer index in [0, ${signers.length})`);
       return signers[i];
     }
-    if (isAddress(account)) {
-      const address = getAddress(account);
+    const address = checksummedAddress(account);
+    if (address !== undefined) {
       const key = keyByAddress(address);
       if (key) {
         if (use?.fund !== false) await fund(address);
@@ -313,7 +332,7 @@ export function roleAccounts(hre: HardhatRuntimeEnvironment, keystore: Keystore,
   // Resolving an address sends nothing: a command that is then refused leaves the chain as it was
   // (a new role's key is kept, and funded when it first signs).
   const address = async (account: string, use?: AccountUse): Promise<string> => {
-    if (/^\d+$/.test(account) || isAddress(account)) return (await signer(account, use)).getAddress();
+    if (/^\d+$/.test(account) || checksummedAddress(account) !== undefined) return (await signer(account, use)).getAddress();
     mayUse(account, use);
     const d = await devSigner(account);
     if (d) return d.getAddress();
