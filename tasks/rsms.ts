@@ -77,7 +77,10 @@ async function rsms(hre: HardhatRuntimeEnvironment) {
     { sameStamp },
     { msrpRecord, msrpServiceDir },
     { holdsFolder },
-  ] = await (rsmsModules ??= importRsmsModules());
+  ] = await (rsmsModules ??= importRsmsModules().catch((e) => {
+    rsmsModules = undefined; // a failed import is tried again by the next command
+    throw e;
+  }));
   mark("rsms.imported");
   const local = localState(hre);
   const ks = local.keystore;
