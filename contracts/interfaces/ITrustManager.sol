@@ -469,14 +469,17 @@ interface ITrustManager {
     /// @notice `isIdentityVerified` as the court reads it for a dispute whose snapshot is block
     /// `blockNumber` (s26-rtx): a withdrawal made after that block (the admin's unverification, an
     /// MIT revoked, a PID marked revoked: `IIdentityVerifier.isVerifiedAsOf`) does not count; one
-    /// made at or before it does, and so does a lapse (an avatar's ended session) at any time.
+    /// made at or before it does, and so does a lapse (an avatar's ended session) at any time. An
+    /// admin flag cleared since counts only if it was set at the end of that block (s27-fxl: one the
+    /// admin set later, then cleared, gave no identity at the block).
     function isIdentityVerifiedAsOf(bytes32 id, uint256 blockNumber) external view returns (bool);
 
     /// @notice `hasIdentityStanding` as the court reads it for a dispute whose snapshot is block
     /// `blockNumber` (s26-rtx): false if the entity never had identity standing, or if the
     /// withdrawal in force now (the admin's unverification, the registry's revocation:
     /// `IIdentityVerifier.revokedSince`) was made at or before that block. A revocation made later,
-    /// or one lifted since, does not take standing away.
+    /// or one lifted since, does not take standing away. An admin flag cleared since stands for the
+    /// entity only if it was set at the end of that block (s27-fxl).
     function hasIdentityStandingAsOf(bytes32 id, uint256 blockNumber) external view returns (bool);
 
     /// @notice The reputation an entity had at the end of a past block (0 before it registered).

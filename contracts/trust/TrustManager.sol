@@ -171,10 +171,11 @@ contract TrustManager is ITrustManager, AccessControl, EIP712 {
     /// `reputationAt` does not consult it: it still answers an earlier era's reputation for a
     /// block before `_eraStart` (no contract reads it for a weight; s21-review2 L2).
     mapping(bytes32 id => uint256) private _eraStart;
-    /// The block at which the admin last cleared an entity's verified flag (0: never): a
-    /// withdrawal the court does not count for a dispute whose snapshot precedes it (s26-rtx;
+    /// The admin's verified flag of an entity at the end of each block it changed (1 set, 0
+    /// cleared): a withdrawal the court does not count for a dispute whose snapshot the flag was
+    /// set at (s26-rtx; s27-fxl: a flag set after the snapshot never counted for it;
     /// `isIdentityVerifiedAsOf`, `hasIdentityStandingAsOf`).
-    mapping(bytes32 id => uint256) private _unverifiedAt;
+    mapping(bytes32 id => Checkpoints.Trace208) private _adminFlagHistory;
 
     /// @param admin the governance account (admin role; sets verifiers, thresholds and roles)
     /// @param m the model parameters (validated: weights' mean 1, every factor <= 1, epochLength > 0)
@@ -248,20 +249,12 @@ contract TrustManager is ITrustManager, AccessControl, EIP712 {
             _attestedAvatars[tag] = id;
             emit AvatarOwnerBound(tag, id);
         }
-        address squatter = e.controller;
-        uint256 previous = e.reputation;
-        if (squatter == msg.sender && e.kind == kind) return _attestInPlace(id, kind, e);
+        if (e.controller == msg.sender && e.kind == kind) return _attestInPlace(id, kind, e);
         // A squatter's earlier unattested entry is reclaimed: fresh reputation, no flags, and a new
-        // generation (nothing the squatter rated or was rated as counts for the owner).
-        uint8 g = squatter == address(0) ? 0 : _nextGeneration(id, e.generation);
-        if (squatter != address(0)) _eraStart[id] = block.number;
-        _entities[id] = Stored(msg.sender, kind, 0, uint64(_initialReputation), ATTESTED | VOUCHED, g);
-        // Its standing starts here, also for an id registered long ago (h13-red D3): a dormant plain
+        // generation (nothing the squatter rated or was rated as counts for the owner). Its standing
+        // starts here, also for an id registered long ago (h13-red D3): a dormant plain
         // registration must not lend a fresh attestation its age.
-        _checkpoint(id, _initialReputation, block.number);
-        _moveTotal(previous, _initialReputation);
-        if (squatter != address(0)) emit EntityReclaimed(id, squatter, msg.sender);
-        emit EntityRegistered(id, kind, msg.sender);
+        _takeOver(id, kind, e, _initialReputation, ATTESTED | VOUCHED, block.number);
     }
 
     /// @inheritdoc ITrustManager
@@ -285,17 +278,32 @@ contract TrustManager is ITrustManager, AccessControl, EIP712 {
             attestation,
             v
         );
-        address squatter = e.controller;
-        uint256 previous = e.reputation;
         // What `register` gives an honest newcomer: reputation 0, unverified, no flags, no vote, and
         // a new generation: no pair or credit of the previous controller's era counts.
+        _takeOver(id, Kind.Avatar, e, 0, 0, 0);
+    }
+
+    /// @dev The caller's fresh entry of `kind` under `id`, replacing whatever entry `e` held (the
+    /// one body of `registerAttested`'s and `reclaimAvatar`'s replacement): no flags, the given
+    /// reputation, status and standing's start, and a new generation if someone held the id (its
+    /// era starts here).
+    function _takeOver(
+        bytes32 id,
+        Kind kind,
+        Stored storage e,
+        uint256 reputation,
+        uint8 status,
+        uint256 grantedAt
+    ) private {
+        address squatter = e.controller;
+        uint256 previous = e.reputation;
         uint8 g = squatter == address(0) ? 0 : _nextGeneration(id, e.generation);
         if (squatter != address(0)) _eraStart[id] = block.number;
-        _entities[id] = Stored(msg.sender, Kind.Avatar, 0, 0, 0, g);
-        _checkpoint(id, 0, 0);
-        _moveTotal(previous, 0);
+        _entities[id] = Stored(msg.sender, kind, 0, uint64(reputation), status, g);
+        _checkpoint(id, reputation, grantedAt);
+        _moveTotal(previous, reputation);
         if (squatter != address(0)) emit EntityReclaimed(id, squatter, msg.sender);
-        emit EntityRegistered(id, Kind.Avatar, msg.sender);
+        emit EntityRegistered(id, kind, msg.sender);
     }
 
     /// @dev The account that registered the id plainly attests it: the same party, not a reclaim.
@@ -363,7 +371,8 @@ contract TrustManager is ITrustManager, AccessControl, EIP712 {
     /// reputation (added, capped at 1); unverifying does not take it back, and it is never granted twice.
     function setIdentityVerified(bytes32 id, bool verified) external onlyRole(DEFAULT_ADMIN_ROLE) {
         Stored storage e = _known(id);
-        if (!verified && e.flags & VERIFIED_BIT != 0) _unverifiedAt[id] = block.number;
+        if (verified != (e.flags & VERIFIED_BIT != 0))
+            _adminFlagHistory[id].push(uint48(block.number), verified ? 1 : 0);
         e.flags = verified ? e.flags | VERIFIED_BIT : e.flags & ~VERIFIED_BIT;
         emit IdentityVerificationSet(id, verified);
         if (verified) _vouch(id, e);
@@ -661,7 +670,7 @@ contract TrustManager is ITrustManager, AccessControl, EIP712 {
     /// The admin flag counts first; the kind's registry only for an entity its owner registered
     /// (attested): verified as of the block (`isVerifiedAsOf`: a lapsed session never is), or
     /// standing unless its revocation in force was made at or before it (`revokedSince`). Failing
-    /// both, an admin flag cleared after the block still counts (`_unverifiedAt`).
+    /// both, an admin flag set at the end of the block and cleared since still counts (`_adminFlagHistory`).
     function _identityAsOf(bytes32 id, uint256 blockNumber, bool verified) private view returns (bool) {
         Stored storage e = _entities[id];
         if (e.flags & VERIFIED_BIT != 0) return true;
@@ -676,7 +685,8 @@ contract TrustManager is ITrustManager, AccessControl, EIP712 {
                 }
             }
         }
-        return blockNumber < block.number && _unverifiedAt[id] > blockNumber;
+        // now (`block.number`): nothing was cleared later, and the history is not read
+        return blockNumber < block.number && _adminFlagHistory[id].upperLookupRecent(uint48(blockNumber)) != 0;
     }
 
     /// @inheritdoc ITrustManager

@@ -5,7 +5,7 @@
  */
 import { equalBytes, fromHex, toHex } from "../crypto/bytes";
 import { decodePoint, encodePoint } from "../crypto/group";
-import { FOREIGN_FETCH_TIMEOUT_MS, type ContentStore } from "../storage/content-store";
+import { FOREIGN_FETCH_TIMEOUT_MS, MIN_FETCH_WAIT_MS, type ContentStore } from "../storage/content-store";
 import type { Keystore, PendingCommit } from "../storage/keystore";
 import { ContractRevertError, TransactionDroppedError, waitReceipt, type RawProvider } from "../chain/direct";
 import { isNonceError } from "../chain/sender";
@@ -25,8 +25,8 @@ import { JoinView } from "./join-view";
 import { JoinLog, type LoggedRecord } from "./join-log";
 import { mark } from "../util/spans";
 
-/** What every flow needs. */
-export type RsmsContext = { ledger: RsmsLedger; store: ContentStore; now?: () => number };
+/** What every flow needs. now: the clock (unix seconds; default the wall clock); nowMs: the clock fetch waits are timed by (ms; default Date.now). */
+export type RsmsContext = { ledger: RsmsLedger; store: ContentStore; now?: () => number; nowMs?: () => number };
 
 /** The bytes each party sent, for the Table III comparison. */
 export type WireLog = Record<string, number>;
@@ -52,6 +52,7 @@ export type Served = {
 };
 
 const nowSec = (ctx: RsmsContext) => (ctx.now ? ctx.now() : Math.floor(Date.now() / 1000));
+const nowMs = (ctx: RsmsContext) => (ctx.nowMs ? ctx.nowMs() : Date.now());
 
 /**
  * RPM Setup and pool creation: the RPM registers with Enc_PKpub(RID), the MSRP issues its keys
@@ -191,7 +192,9 @@ export async function publishFilter(
  * now (not found within its bound: the CID is the MSRP's choice) is skipped and retried at a later
  * sync after the doubling backoff below (s26-fxl L2: every sync, so every join request, waited the
  * store's timeout for it), and one sync spends at most FOREIGN_FETCH_TIMEOUT_MS on fetches that
- * find nothing (later such epochs wait for the next sync). A fetch whose bytes do not hash to the CID
+ * find nothing: once less than MIN_FETCH_WAIT_MS of it is left, later epochs wait for the next sync,
+ * with no backoff (s27-fxl: a fetch given the remnant, 10 ms after a 9.99 s miss, timed out on a
+ * filter that exists and started its backoff). A fetch whose bytes do not hash to the CID
  * (ContentCorruptedError) is a bad answer, not a bad epoch (s17-redB B12): it is fetched again, up
  * to FETCH_ATTEMPTS times in this sync, then at later syncs after a doubling backoff
  * (`rpm.fetchFailed`, `rpm.refetchingEpochs`) until it loads or expires. RNs listed only in an
@@ -225,15 +228,16 @@ export async function syncFilters(
       continue;
     }
     if (!rpm.fetchDue(epoch, now, f.cid)) continue;
-    if (budget.left <= 0) continue; // spent on blocks not found: the next sync fetches it
+    // spent on blocks not found: the next sync fetches it (not a miss, no backoff)
+    if (budget.left < MIN_FETCH_WAIT_MS) continue;
     try {
       let bytes: Uint8Array | undefined;
       for (let attempt = 1; bytes === undefined; attempt++) {
-        const t0 = Date.now();
+        const t0 = nowMs(ctx);
         try {
           bytes = await ctx.store.get(f.cid, { timeoutMs: Math.min(budget.left, FOREIGN_FETCH_TIMEOUT_MS) });
         } catch (e) {
-          if (e instanceof ContentNotFoundError) budget.left -= Date.now() - t0;
+          if (e instanceof ContentNotFoundError) budget.left -= nowMs(ctx) - t0;
           if (!(e instanceof ContentCorruptedError) || attempt >= FETCH_ATTEMPTS) throw e;
         }
       }

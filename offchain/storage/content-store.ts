@@ -292,6 +292,13 @@ export const MISS_RETRY_MS = 60_000;
 export const MISS_RETRY_MAX_MS = 6 * 3600_000;
 /** The time one pass (a detector run, a filter sync) may spend on fetches that find nothing (ms, default). */
 export const FETCH_BUDGET_MS = 60_000;
+/**
+ * The least a fetch is given of a pass's budget (ms; s27-fxl, s26-review L4): with less left (10 ms
+ * after a 9.99 s miss) a fetch would time out on a block that exists and count as a full miss,
+ * starting a backoff for it. Below this (or below the fetch's own bound, if smaller) the fetch is
+ * deferred to the next pass ("budget"), with no miss counted and no backoff started.
+ */
+export const MIN_FETCH_WAIT_MS = 1_000;
 
 /**
  * A fetch {@link ForeignFetcher} did not try: the CID waits out its backoff after a miss
@@ -309,7 +316,7 @@ export class FetchDeferredError extends ContentNotFoundError {
       cid,
       why === "backoff"
         ? `not found ${misses} time(s); asked again after ${new Date(retryAt).toISOString()}`
-        : "not fetched: this pass's time for blocks not found is spent",
+        : "not fetched: this pass's time for blocks not found is spent (too little left for a fetch)",
     );
   }
 }
@@ -321,7 +328,9 @@ export class FetchDeferredError extends ContentNotFoundError {
  * pass would wait that long for each such CID on each pass. So each fetch waits at most
  * `timeoutMs` (and at most what is left of the pass's budget, when one is given), a CID not found
  * is not asked for again before its backoff (from `retryMs`, doubling per miss up to `retryMaxMs`)
- * has passed, and a pass stops fetching once its budget for fetches that find nothing is spent.
+ * has passed, and a pass stops fetching once less than {@link MIN_FETCH_WAIT_MS} (or `timeoutMs`,
+ * if smaller) is left of its budget for fetches that find nothing: such a fetch is deferred, not
+ * counted as a miss (a wait that short could miss a block that exists).
  * A deferred fetch throws {@link FetchDeferredError} (a ContentNotFoundError) at once. A found
  * block clears its CID's misses. In memory only: a new process asks once more.
  */
@@ -357,7 +366,7 @@ export class ForeignFetcher {
     const t0 = this.now();
     const miss = this.misses.get(cid);
     if (miss && t0 < miss.retryAt) throw new FetchDeferredError(cid, "backoff", miss.n, miss.retryAt);
-    if (budget && budget.left <= 0) {
+    if (budget && budget.left < Math.min(MIN_FETCH_WAIT_MS, this.timeoutMs)) {
       this.pending.push(t0 + this.retryMs); // a pass that can fetch it comes due then (due())
       throw new FetchDeferredError(cid, "budget");
     }

@@ -245,7 +245,7 @@ export type AgreementTerms = {
   createdAt: string;
 };
 
-/** Evidence fetches (s25-rte K1): a record set not found is asked for again after MISS_RETRY_MS, doubling per miss up to MISS_RETRY_MAX_MS; one `ratings` call spends at most FETCH_BUDGET_MS on fetches that find nothing (content-store.ts, ForeignFetcher). */
+/** Evidence fetches (s25-rte K1): a record set not found is asked for again after MISS_RETRY_MS, doubling per miss up to MISS_RETRY_MAX_MS; one `ratings` call spends at most FETCH_BUDGET_MS on fetches that find nothing, and starts none with less than MIN_FETCH_WAIT_MS of it left (content-store.ts, ForeignFetcher). */
 export { MISS_RETRY_MS, MISS_RETRY_MAX_MS, FETCH_BUDGET_MS } from "../storage/content-store";
 /** The longest one evidence fetch may look for its block (ms). */
 export const FETCH_TIMEOUT_MS = 10_000;

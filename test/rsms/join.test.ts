@@ -43,6 +43,7 @@ import { DEFAULT_FILTER_POLICY, Msrp } from "../../offchain/rsms/msrp";
 import { PoolInfo, ResourceNode, RnState } from "../../offchain/rsms/rn";
 import { expectThrows } from "../helpers/errors";
 import { ContentCorruptedError, ContentNotFoundError, InvalidCidError, IpfsUnreachableError } from "../../offchain/storage/errors";
+import { FOREIGN_FETCH_TIMEOUT_MS } from "../../offchain/storage/content-store";
 
 async function expectRejected(p: Promise<unknown>, reason: RsmsRejectReason, msg?: RegExp): Promise<void> {
   let err: unknown;
@@ -979,6 +980,54 @@ describe("rsms/flows and ledger: each step's checks, results and failure paths",
     expect(await syncFilters(faulty, rpm)).to.equal(0);
     expect([fetched, chainReads]).to.deep.equal([[], [6]]);
     expect(rpm.firstLiveEpoch).to.equal(7);
+  });
+
+  it("syncFilters (s27-fxl): after a long miss, an epoch is not fetched with the budget's remnant: it waits for the next sync, with no backoff, and that sync loads it", async () => {
+    const { ctx, msrp, rpmA, registry, store, ledger } = await loadRsms();
+    // epochs 1 and 2 of pool 1: epoch 1's CID nobody serves (the daemon gives up after 9.99 s),
+    // epoch 2's filter exists and takes the daemon 50 ms to find (a fetch given less times out)
+    const cids: string[] = [];
+    for (const a of [21n, 22n]) {
+      const f = BloomFilter.init(8, 16);
+      f.insert(encodeScalar(a));
+      const cid = await store.putBytes(f.serialize());
+      cids.push(cid);
+      await registry.publishFilter(1, toHex(f.root()), cid, 8, 16);
+    }
+    const now = (await ledger.filterAt(1, 2)).publishedAt + 1;
+    let ms = 0;
+    const fetched: [string, number][] = [];
+    const timed = {
+      ...ctx,
+      now: () => now,
+      nowMs: () => ms,
+      store: {
+        get: async (c: string, o?: { timeoutMs?: number }) => {
+          const wait = o?.timeoutMs ?? 0;
+          fetched.push([c, wait]);
+          if (c === cids[0] || (c === cids[1] && wait < 50)) {
+            ms += Math.min(wait, 9_990);
+            throw new ContentNotFoundError(c);
+          }
+          if (c === cids[1]) ms += 50;
+          return store.get(c);
+        },
+      } as unknown as typeof store,
+    };
+    const rpm = ResourcePoolManager.fromRecord(msrp.params, rpmA.toRecord());
+    expect(await syncFilters(timed, rpm)).to.equal(1); // epoch 0
+    expect(rpm.loadedEpochs).to.deep.equal([0]);
+    expect(fetched.slice(1), "epoch 1 waited 9.99 s; epoch 2 was not fetched with the 10 ms left").to.deep.equal([
+      [cids[0], FOREIGN_FETCH_TIMEOUT_MS],
+    ]);
+    expect([...rpm.refetchingEpochs.keys()], "epoch 2 is not a miss: no backoff").to.deep.equal([1]);
+    expect(rpm.fetchDue(2, now, cids[1])).to.equal(true);
+    // the next sync (its own budget, the same second): epoch 1 waits out its backoff, epoch 2 loads
+    fetched.length = 0;
+    expect(await syncFilters(timed, rpm)).to.equal(1);
+    expect(rpm.loadedEpochs).to.deep.equal([0, 2]);
+    expect(fetched).to.deep.equal([[cids[1], FOREIGN_FETCH_TIMEOUT_MS]]);
+    expect(rpm.inFilters(22n)).to.equal(true);
   });
 
   it("renewSecret: the RN's fresh secret waits in its home pool's filter, published once the filter is due; then the RN joins with it", async () => {

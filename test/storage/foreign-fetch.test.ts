@@ -3,13 +3,15 @@
  * through kubo (the s25 red team's model of peered daemons, test/helpers/fake-kubo.ts): each waits
  * at most its bound (and what is left of the pass's budget), a CID not found is not asked for
  * again before its backoff has passed, a spent budget defers the fetch without asking the daemon,
- * and `due()` grows when a deferred fetch may be tried again.
+ * and `due()` grows when a deferred fetch may be tried again. s27-fxl (s26-review L4): a fetch is
+ * not started with less than MIN_FETCH_WAIT_MS (or its bound, if smaller) left of the budget: it is
+ * deferred, not counted as a miss, and the next pass with a budget fetches it.
  *   nice -n 19 npx hardhat test test/storage/foreign-fetch.test.ts
  */
 import { expect } from "chai";
 import { fakeKubo } from "../helpers/fake-kubo";
 import { ContentNotFoundError } from "../../offchain/storage/errors";
-import { FetchDeferredError, ForeignFetcher, cidOf, encodeJson } from "../../offchain/storage/content-store";
+import { FetchDeferredError, ForeignFetcher, MIN_FETCH_WAIT_MS, cidOf, encodeJson } from "../../offchain/storage/content-store";
 
 const absent = async (k: number) => (await cidOf(encodeJson({ nobody: "serves", k }), "dag-json")).toString();
 
@@ -57,8 +59,8 @@ describe("storage: ForeignFetcher (s26-fxl L2)", () => {
   it("a pass's budget bounds each wait and, once spent, defers the rest without asking the daemon; due() grows when they may be tried", async () => {
     const k = fakeKubo(2, 5);
     let now = 0;
-    const f = new ForeignFetcher({ timeoutMs: 300, retryMs: 1_000, now: () => now });
-    const budget = { left: 120 };
+    const f = new ForeignFetcher({ timeoutMs: 2_000, retryMs: 10_000, now: () => now });
+    const budget = { left: 3_500 };
     // a miss costs the time it waited: advance the clock by the wait the daemon was given
     const store = Object.assign(Object.create(k.stores[0]), {
       get: async (cid: string, o?: { timeoutMs?: number }) => {
@@ -72,16 +74,49 @@ describe("storage: ForeignFetcher (s26-fxl L2)", () => {
         (e: Error) => (e instanceof FetchDeferredError ? e.why : "missed"),
       );
     expect(await outcome(1)).to.equal("missed");
-    expect(await outcome(2)).to.equal("budget");
+    expect(await outcome(2)).to.equal("missed");
+    expect(await outcome(3)).to.equal("budget");
     expect(
       k.gets.map((g) => g.timeout),
       "the wait is the budget left, not the full bound",
-    ).to.deep.equal([120]);
+    ).to.deep.equal([2_000, 1_500]);
     expect(budget.left).to.equal(0);
     const before = f.due();
     expect(before).to.equal(0);
-    now += 1_000; // the miss's backoff and the deferred fetch's retry time pass
-    expect(f.due()).to.equal(2);
-    expect(f.due(), "never decreases, and does not grow without a new retry time").to.equal(2);
+    now += 10_000; // the misses' backoffs and the deferred fetch's retry time pass
+    expect(f.due()).to.equal(3);
+    expect(f.due(), "never decreases, and does not grow without a new retry time").to.equal(3);
+  });
+
+  it("s27-fxl: a fetch is not given the budget's remnant: below MIN_FETCH_WAIT_MS it is deferred, not a miss (no backoff), and the next pass fetches it", async () => {
+    const k = fakeKubo();
+    let now = 0;
+    const f = new ForeignFetcher({ timeoutMs: 10_000, retryMs: 60_000, now: () => now });
+    // the block exists, but the daemon needs 50 ms to find it: a fetch given less times out
+    const cid = await k.stores[1].putJson({ exists: true });
+    const store = Object.assign(Object.create(k.stores[0]), {
+      get: async (c: string, o?: { timeoutMs?: number }) => {
+        const wait = o?.timeoutMs ?? 0;
+        if (c === cid && wait >= 50) {
+          now += 50;
+          return k.stores[0].get(c, o);
+        }
+        now += c === cid ? wait : Math.min(wait, 9_990); // the daemon gives up on a block nobody serves after 9.99 s
+        throw new ContentNotFoundError(c, `not found within ${wait} ms`);
+      },
+    });
+    const budget = { left: 10_000 };
+    const first = await f.get(store, await absent(1), budget).catch((e: Error) => e);
+    expect(first).to.be.instanceOf(ContentNotFoundError).and.not.be.instanceOf(FetchDeferredError);
+    expect(budget.left, "a 9.99 s miss: 10 ms left").to.equal(10);
+    const second = await f.get(store, cid, budget).catch((e: Error) => e);
+    expect(second).to.be.instanceOf(FetchDeferredError);
+    expect((second as FetchDeferredError).why).to.equal("budget");
+    expect(f.missOf(cid), "not counted as a miss: no backoff").to.equal(undefined);
+    expect(budget.left, "nothing spent").to.equal(10);
+    // the next pass, with its own budget, fetches it at once (no backoff to wait out)
+    expect(await f.getJson(store, cid, { left: 60_000 })).to.deep.equal({ exists: true });
+    // with just the floor left a fetch is tried (the floor is the least a fetch is given)
+    expect(await f.getJson(store, cid, { left: MIN_FETCH_WAIT_MS })).to.deep.equal({ exists: true });
   });
 });

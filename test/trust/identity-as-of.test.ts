@@ -1,10 +1,12 @@
 /**
  * s26-rtx (s26-fxx): the TrustManager's as-of views the court asks with a dispute's snapshot.
  * `isIdentityVerifiedAsOf(id, b)` / `hasIdentityStandingAsOf(id, b)`: a withdrawal in force now
- * counts iff it was made at or before block b (the admin's unverification, `_unverifiedAt`; a PID
+ * counts iff it was made at or before block b (the admin's unverification, `_adminFlagHistory`; a PID
  * marked, `ResourcePoolRegistry.revokedSince`; an owner's MIT revoked, `MITRegistry.revokedSince`);
  * at `block.number` they answer `isIdentityVerified` / `hasIdentityStanding`. The boundary is the
  * block itself: b = the withdrawal's block excludes, b = the block before does not.
+ * s27-fxl (s26-review L1): an admin flag cleared after b counts only if it was set at or before b
+ * (`_adminFlagHistory`: the flag at the end of each block it changed); one set after b never did.
  */
 import { expect } from "chai";
 import { ethers } from "hardhat";
@@ -83,5 +85,49 @@ describe("s26-rtx: identity as of a block (TrustManager.isIdentityVerifiedAsOf, 
     await trust.setIdentityVerified(v, false);
     expect(await trust.hasIdentityStandingAsOf(v, u - 1n)).to.equal(true);
     expect(await trust.hasIdentityStandingAsOf(label("never-registered"), 0n)).to.equal(false);
+  });
+
+  it("s27-fxl: an admin flag set after block b and cleared since does not count as of b (MIT revoked or PID marked before b); set at or before b, it does", async () => {
+    const { trust, mit, pools, ann, rn, serial } = await loadFixture(world);
+    // both lose their registry standing at r, before the snapshot b
+    const r = await blockOf(mit.revokeMIT(serial));
+    await pools.revokePid(rn);
+    await mine(1);
+    const b = r + 1n;
+    await mine(1);
+    const asOf = async (id: string, at: bigint) => [
+      await trust.isIdentityVerifiedAsOf(id, at),
+      await trust.hasIdentityStandingAsOf(id, at),
+    ];
+    for (const id of [ann, rn]) expect(await asOf(id, b), "no standing at b").to.deep.equal([false, false]);
+    // the admin verifies them after b, then withdraws it
+    const s = await blockOf(trust.setIdentityVerified(ann, true));
+    await trust.setIdentityVerified(rn, true);
+    expect(s).to.be.greaterThan(b);
+    await mine(1);
+    await trust.setIdentityVerified(ann, false);
+    const u = await blockOf(trust.setIdentityVerified(rn, false));
+    await mine(1);
+    for (const id of [ann, rn]) {
+      expect(await asOf(id, b), "a flag set after b gave no standing at b").to.deep.equal([false, false]);
+      expect(await asOf(id, s - 1n), "the block before it was set").to.deep.equal([false, false]);
+      expect(await asOf(id, s + 1n), "set at or before the block, cleared after it").to.deep.equal([true, true]);
+      expect(await asOf(id, u), "cleared in the block").to.deep.equal([false, false]);
+      expect([await trust.isIdentityVerified(id), await trust.hasIdentityStanding(id)], "now").to.deep.equal([false, false]);
+    }
+    expect(await asOf(ann, s), "set in the block counts").to.deep.equal([true, true]);
+    // every span counts, not only the last: set at w (set again at w + 2, a no-op), cleared at
+    // w + 3, set again at w + 5, cleared at w + 6: as of w + 1 and w + 5 verified, as of w + 4 not
+    const w = await blockOf(trust.setIdentityVerified(ann, true));
+    await mine(1);
+    await trust.setIdentityVerified(ann, true);
+    await trust.setIdentityVerified(ann, false);
+    await mine(1);
+    await trust.setIdentityVerified(ann, true);
+    await trust.setIdentityVerified(ann, false);
+    await mine(1);
+    const seen = [];
+    for (let at = w - 1n; at <= w + 6n; at++) seen.push((await asOf(ann, at))[1]);
+    expect(seen).to.deep.equal([false, true, true, true, false, false, true, false]);
   });
 });
