@@ -7,7 +7,8 @@ import { equalBytes, fromHex, toHex } from "../crypto/bytes";
 import { decodePoint, encodePoint } from "../crypto/group";
 import { FOREIGN_FETCH_TIMEOUT_MS, type ContentStore } from "../storage/content-store";
 import type { Keystore, PendingCommit } from "../storage/keystore";
-import { ContractRevertError, TransactionDroppedError, waitReceipt, type RawProvider } from "../chain/direct";
+import { ContractCodeGoneError, ContractRevertError, TransactionDroppedError, waitReceipt, type RawProvider } from "../chain/direct";
+import { onChainReset } from "../chain/reset";
 import { isNonceError } from "../chain/sender";
 import { MetatrustError } from "../errors";
 import { AgentStateError, RsmsRejectedError } from "./errors";
@@ -412,6 +413,14 @@ export function prefetchJoin(ctx: RsmsContext, poolId: number, tag: Uint8Array):
 const views = new Map<string, JoinView>();
 const viewKey = (ctx: RsmsContext) => String(ctx.ledger.registry.target).toLowerCase();
 
+// The chain went back or was reset under the process (offchain/chain/reset.ts: a write mined with
+// no event from its contract, a view's cursor block replaced): the views and the first live epochs
+// are dropped; the next join reads the chain (s27-fxc).
+onChainReset(() => {
+  views.clear();
+  firstLive.clear();
+});
+
 /**
  * A join's first reads from the process's local view (join-view.ts; rsms-join.md change 18), with
  * no chain read: when the view holds the pool and does not hold the tag. Undefined otherwise (no
@@ -696,12 +705,15 @@ async function transportTurns(): Promise<void> {
 
 /**
  * Whether a failed transaction will never be mined: the node refused it when it was sent (a
- * JSON-RPC error: a revert the node simulated, a nonce it refused), or its receipt says it reverted,
- * or the node no longer knows it (the usual finality rule, direct.ts waitReceipt). Anything else
- * (the node unreachable, a receipt that could not be read) leaves the outcome unknown.
+ * JSON-RPC error: a revert the node simulated, a nonce it refused), or its receipt says it reverted
+ * or shows no record (the registry's code gone: ContractCodeGoneError), or the node no longer knows
+ * it (the usual finality rule, direct.ts waitReceipt). Anything else (the node unreachable, a
+ * receipt that could not be read) leaves the outcome unknown.
  */
 function neverMined(e: unknown, phase: "send" | "wait"): boolean {
-  if (e instanceof TransactionDroppedError || e instanceof ContractRevertError) return true;
+  // (a receipt without the registry's JoinRecorded: the registry's code is gone, the transaction was
+  // a plain transfer and is final: nothing of the join will ever be on-chain from it; s27-rtc F1)
+  if (e instanceof TransactionDroppedError || e instanceof ContractRevertError || e instanceof ContractCodeGoneError) return true;
   if (e instanceof MetatrustError && e.code === "PROTOCOL_REJECTED") return true; // reverted on-chain
   if (phase !== "send") return false;
   return isNonceError(e) || typeof (e as { code?: unknown })?.code === "number";

@@ -5,7 +5,7 @@
 import type { ContractTransactionResponse } from "ethers";
 import type { ResourcePoolRegistry } from "../../typechain-types";
 import { minedReceipt } from "../chain/mined";
-import { direct, type DirectContract } from "../chain/direct";
+import { direct, type DirectContract, type ExpectedLog } from "../chain/direct";
 import { recordJoinsGas } from "../chain/sender";
 import { AgentStateError } from "./errors";
 import { fromHex, toHex } from "../crypto/bytes";
@@ -53,6 +53,19 @@ function filterOf(f: { root: string; capacity: bigint; lambda: bigint; published
     capacity: Number(f.capacity),
     lambda: Number(f.lambda),
     publishedAt: Number(f.publishedAt),
+  };
+}
+
+/**
+ * The log a recordJoin of `r` must leave (direct.ts ExpectedLog): the registry's JoinRecorded of
+ * that PID, tag, pool and kind. A receipt without it is not the join's record (s27-rtc F1).
+ */
+function joinRecorded(r: JoinRecord): ExpectedLog {
+  const pid = toHex(r.pid).toLowerCase();
+  const tag = toHex(r.tag).toLowerCase();
+  return {
+    event: "JoinRecorded",
+    match: ([p, t, pool, kind]) => p === pid && t === tag && Number(pool) === r.poolId && Number(kind) === r.kind,
   };
 }
 
@@ -171,7 +184,7 @@ export class RsmsLedger {
   async recordJoin(r: JoinRecord): Promise<TxInfo> {
     const args = [toHex(r.pid), toHex(r.tag), r.poolId, r.kind] as const;
     if (this.fast?.wallet) {
-      const t = await (await this.fast.send("recordJoin", args)).wait();
+      const t = await (await this.fast.send("recordJoin", args, joinRecorded(r))).wait();
       return { hash: t.hash, gasUsed: t.gasUsed, block: t.blockNumber };
     }
     return mined(this.registry.recordJoin(...args));
@@ -186,7 +199,7 @@ export class RsmsLedger {
     r: JoinRecord,
   ): Promise<{ hash: string; nonce: number; from: string; send(): Promise<{ wait(): Promise<TxInfo> }> } | undefined> {
     if (!this.fast?.wallet) return undefined;
-    const p = await this.fast.prepare("recordJoin", [toHex(r.pid), toHex(r.tag), r.poolId, r.kind]);
+    const p = await this.fast.prepare("recordJoin", [toHex(r.pid), toHex(r.tag), r.poolId, r.kind], joinRecorded(r));
     return {
       hash: p.hash,
       nonce: p.nonce,
