@@ -9,7 +9,7 @@ import { FOREIGN_FETCH_TIMEOUT_MS, type ContentStore } from "../storage/content-
 import type { Keystore, PendingCommit } from "../storage/keystore";
 import { ContractCodeGoneError, ContractRevertError, TransactionDroppedError, waitReceipt, type RawProvider } from "../chain/direct";
 import { onChainReset } from "../chain/reset";
-import { isNonceError } from "../chain/sender";
+import { NONCE_RETRIES, isNonceError } from "../chain/sender";
 import { MetatrustError } from "../errors";
 import { AgentStateError, RsmsRejectedError } from "./errors";
 import { ContentCorruptedError, ContentNotFoundError, InvalidCidError, IpfsUnreachableError } from "../storage/errors";
@@ -623,69 +623,86 @@ async function sendJournaled(
   v: VerifiedJoin,
   journal: JoinJournal,
 ): Promise<{ tx: TxInfo; journaled: boolean }> {
-  const prepared = await ctx.ledger.prepareRecordJoin(v.record);
+  let prepared = await ctx.ledger.prepareRecordJoin(v.record);
   mark("tx.signed");
   if (!prepared) {
     const tx = await ctx.ledger.recordJoin(v.record);
     msrp.commitJoin(v);
     return { tx, journaled: false };
   }
-  const data: JoinIntentData = {
-    pid: toHex(v.record.pid),
-    tag: toHex(v.record.tag),
-    poolId: v.record.poolId,
-    kind: v.record.kind,
-    tx: { hash: prepared.hash, nonce: prepared.nonce, from: prepared.from },
-  };
-  if (joinCrash("before-send")) {
-    // the state "intent durable, transaction never at the node" (a send lost with the process)
-    msrp.commitJoin(v);
-    await journal(data, v.rn).durable;
-    process.kill(process.pid, "SIGKILL");
-  }
-  const sending = prepared.send();
-  sending.catch(() => undefined);
-  mark("tx.send");
-  if (joinCrash("intent-lost")) {
-    // the state "transaction sent, intent never durable" (the crash came before its fsync)
-    await sending;
-    process.kill(process.pid, "SIGKILL");
-  }
-  await transportTurns();
-  mark("turns");
-  msrp.commitJoin(v); // while the node mines: the records the intent holds
-  mark("msrp.commit");
-  const intent = journal(data, v.rn);
-  let phase: "send" | "wait" = "send";
-  let tx: TxInfo;
-  try {
-    const sent = await sending;
-    mark("tx.sent");
-    phase = "wait";
-    if (joinCrash("after-send")) {
-      await intent.durable;
+  let committed = false;
+  for (let attempt = 0; ; attempt++) {
+    const data: JoinIntentData = {
+      pid: toHex(v.record.pid),
+      tag: toHex(v.record.tag),
+      poolId: v.record.poolId,
+      kind: v.record.kind,
+      tx: { hash: prepared.hash, nonce: prepared.nonce, from: prepared.from },
+    };
+    if (joinCrash("before-send")) {
+      // the state "intent durable, transaction never at the node" (a send lost with the process)
+      msrp.commitJoin(v);
+      await journal(data, v.rn).durable;
       process.kill(process.pid, "SIGKILL");
     }
-    tx = await sent.wait();
-    mark("tx.receipt");
-  } catch (e) {
-    if (neverMined(e, phase)) await intent.drop();
-    else intent.leave();
-    throw e;
+    const sending = prepared.send();
+    sending.catch(() => undefined);
+    mark("tx.send");
+    if (joinCrash("intent-lost")) {
+      // the state "transaction sent, intent never durable" (the crash came before its fsync)
+      await sending;
+      process.kill(process.pid, "SIGKILL");
+    }
+    await transportTurns();
+    mark("turns");
+    // while the node mines: the records the intent holds (once: a resend journals the same records)
+    if (!committed) msrp.commitJoin(v);
+    committed = true;
+    mark("msrp.commit");
+    const intent = journal(data, v.rn);
+    let phase: "send" | "wait" = "send";
+    let tx: TxInfo;
+    try {
+      const sent = await sending;
+      mark("tx.sent");
+      phase = "wait";
+      if (joinCrash("after-send")) {
+        await intent.durable;
+        process.kill(process.pid, "SIGKILL");
+      }
+      tx = await sent.wait();
+      mark("tx.receipt");
+    } catch (e) {
+      if (neverMined(e, phase)) await intent.drop();
+      else intent.leave();
+      // The node refused the transaction for its nonce (another sender of the MSRP's key since this
+      // process counted it: s27-rtc F3): it is not in the node's pool, and its intent is dropped.
+      // The wallet counts again (ChainWallet.sendSigned), and recordJoin is signed anew with the
+      // fresh count and journaled under its own hash, as sendCall retries (NONCE_RETRIES). One
+      // record at most: the registry refuses a second record of the PID or the tag (PidExists,
+      // TagUsed), so a first transaction mined after all makes the resend revert, and the join's
+      // next try takes the retry path (change 17).
+      if (phase === "send" && attempt < NONCE_RETRIES && isNonceError(e)) {
+        prepared = (await ctx.ledger.prepareRecordJoin(v.record))!;
+        mark("tx.signed");
+        continue;
+      }
+      throw e;
+    }
+    try {
+      await intent.durable;
+      mark("intent.durable");
+    } catch (e) {
+      // the transaction is mined and the records are not durable: a retry of the join commits them
+      // (serveJoin's retry path, change 17); the torn intent is deleted by the next recovery
+      intent.leave();
+      throw e;
+    }
+    if (joinCrash("after-receipt")) process.kill(process.pid, "SIGKILL");
+    intent.apply();
+    mark("intent.apply");
+    return { tx, journaled: true };
   }
-  try {
-    await intent.durable;
-    mark("intent.durable");
-  } catch (e) {
-    // the transaction is mined and the records are not durable: a retry of the join commits them
-    // (serveJoin's retry path, change 17); the torn intent is deleted by the next recovery
-    intent.leave();
-    throw e;
-  }
-  if (joinCrash("after-receipt")) process.kill(process.pid, "SIGKILL");
-  intent.apply();
-  mark("intent.apply");
-  return { tx, journaled: true };
 }
 
 /**
