@@ -414,10 +414,11 @@ const views = new Map<string, JoinView>();
 const viewKey = (ctx: RsmsContext) => String(ctx.ledger.registry.target).toLowerCase();
 
 // The chain went back or was reset under the process (offchain/chain/reset.ts: a write mined with
-// no event from its contract, a view's cursor block replaced): the views and the first live epochs
+// no event from its contract, a view's cursor block replaced): the views forget what they hold
+// (JoinView.reset: each answers nothing until read again from block 0) and the first live epochs
 // are dropped; the next join reads the chain (s27-fxc).
 onChainReset(() => {
-  views.clear();
+  for (const v of views.values()) v.reset();
   firstLive.clear();
 });
 
