@@ -166,6 +166,7 @@ export async function publishFilter(
     const cid = await ctx.store.putBytes(bytes);
     try {
       const { epoch, tx } = await ctx.ledger.publishFilter(poolId, root, cid, filter.capacity, filter.lambda);
+      await notePublished(ctx, poolId, epoch);
       return { ...summary(epoch, cid, bytes.length), tx, existing: false };
     } catch (e) {
       const done = await publishedAs().catch(() => undefined);
@@ -175,6 +176,22 @@ export async function publishFilter(
   } catch (e) {
     msrp.restoreFilter(poolId, filter, openedAt);
     throw e;
+  }
+}
+
+/**
+ * A filter epoch this process published, taken into its local view of the registry at once
+ * (JoinView.notePublished; s27-rtc F4: a view read before the chain went back held another root for
+ * it). Read from the chain after the publication (off any join's path); a failed read leaves the view
+ * as it was (its refresh, or the RPM's refusal and the join's read of the chain, correct it).
+ */
+async function notePublished(ctx: RsmsContext, poolId: number, epoch: number): Promise<void> {
+  const view = views.get(viewKey(ctx));
+  if (!view?.pool(poolId)) return;
+  try {
+    view.notePublished(poolId, epoch, await ctx.ledger.filterAt(poolId, epoch));
+  } catch {
+    // as it was
   }
 }
 
@@ -212,6 +229,14 @@ export async function syncFilters(
   const epochs = await (known ?? ctx.ledger.poolEpochs(rpm.poolId));
   const roots = await prefetched;
   if (epochs === undefined) throw new RsmsRejectedError("UNKNOWN_POOL", `syncFilters: pool ${rpm.poolId} is not on-chain`);
+  // A loaded epoch the chain no longer holds as it was loaded (the chain went back under it and it
+  // was published anew with another root, or not yet again: s27-rtc F4) is dropped, and loaded
+  // again below from the chain's root. Roots are compared with the roots the join read (prefetched:
+  // the chain's, or the local view's): no request.
+  for (const epoch of rpm.loadedEpochs) {
+    const f = epoch < epochs ? roots?.get(epoch) : undefined;
+    if (epoch >= epochs || (f && rpm.loadedRoot(epoch) !== toHex(f.root))) rpm.unload(epoch);
+  }
   const now = nowSec(ctx);
   rpm.expire(now);
   const have = new Set([...rpm.loadedEpochs, ...rpm.quarantinedEpochs.keys()]);

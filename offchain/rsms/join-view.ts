@@ -23,10 +23,15 @@
  *   test/rsms/join-view.test.ts);
  * - a tag it holds that the chain no longer does (a reorganisation): taken as used, and the join
  *   asks the chain as before (flows.viewedJoin returns nothing);
- * - a filter epoch published since (roots are append-only and never change, so the roots it holds
- *   are exact; it can only lack later ones) or a pool key rotated since: the RPM's check refuses
- *   (NOT_IN_FILTER) before anything is forwarded or written, and the join reads the chain and runs
- *   again (flows.initialJoin). The request sealed to a stale key never leaves the process.
+ * - a filter epoch published since (roots are append-only, so the roots it holds are exact while
+ *   the chain does not go back; it can only lack later ones) or a pool key rotated since: the RPM's
+ *   check refuses (NOT_IN_FILTER) before anything is forwarded or written, and the join reads the
+ *   chain and runs again (flows.initialJoin). The request sealed to a stale key never leaves the
+ *   process. An epoch published anew after the chain went back under the view (s27-rtc F4) is taken
+ *   in at once when this process publishes it (notePublished); published by another process, the
+ *   view holds its old root until its next refresh finds the cursor's block gone, and a join in that
+ *   gap is checked against the old filter (an RN the MSRP registered, whose secret its verifyJoin
+ *   still checks, may join once from an epoch the chain no longer holds).
  */
 import { toHex } from "../crypto/bytes";
 import { noteChainReset } from "../chain/reset";
@@ -69,6 +74,21 @@ export class JoinView {
   /** A join of this process recorded this tag (its receipt is in). */
   noteTag(tag: Uint8Array): void {
     this.tags.add(toHex(tag));
+  }
+
+  /**
+   * A filter this process published (flows.publishFilter: its record as the chain holds it, read
+   * after its transaction): the pool's epoch taken in at once, as the process's own joins are
+   * (noteTag). It replaces a root the view held for that epoch: one held for it from before the
+   * chain went back (s27-rtc F4; the next refresh finds the cursor's block gone and reads all again).
+   * Nothing for a pool the view does not hold.
+   */
+  notePublished(poolId: number, epoch: number, filter: FilterOnChain): void {
+    const v = this.pools.get(poolId);
+    if (!v) return;
+    const filters = new Map(v.filters);
+    filters.set(epoch, filter);
+    this.pools.set(poolId, { pool: { ...v.pool, epochs: Math.max(v.pool.epochs, epoch + 1) }, filters });
   }
 
   /**
