@@ -180,14 +180,15 @@ export async function publishFilter(
 }
 
 /**
- * A filter epoch this process published, taken into its local view of the registry at once
- * (JoinView.notePublished; s27-rtc F4: a view read before the chain went back held another root for
- * it). Read from the chain after the publication (off any join's path); a failed read leaves the view
- * as it was (its refresh, or the RPM's refusal and the join's read of the chain, correct it).
+ * A filter epoch this process published that its local view of the registry holds a root for: a
+ * root from before the chain went back under the view, replaced at once (JoinView.notePublished;
+ * s27-rtc F4). Read from the chain after the publication, off any join's path, and only then (a
+ * publication of an epoch the view does not hold reads nothing more); a failed read leaves the view
+ * as it was (its refresh corrects it).
  */
 async function notePublished(ctx: RsmsContext, poolId: number, epoch: number): Promise<void> {
   const view = views.get(viewKey(ctx));
-  if (!view?.pool(poolId)) return;
+  if (!view?.holdsEpoch(poolId, epoch)) return;
   try {
     view.notePublished(poolId, epoch, await ctx.ledger.filterAt(poolId, epoch));
   } catch {

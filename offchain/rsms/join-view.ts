@@ -27,8 +27,8 @@
  *   the chain does not go back; it can only lack later ones) or a pool key rotated since: the RPM's
  *   check refuses (NOT_IN_FILTER) before anything is forwarded or written, and the join reads the
  *   chain and runs again (flows.initialJoin). The request sealed to a stale key never leaves the
- *   process. An epoch published anew after the chain went back under the view (s27-rtc F4) is taken
- *   in at once when this process publishes it (notePublished); published by another process, the
+ *   process. An epoch published anew after the chain went back under the view (s27-rtc F4) replaces
+ *   the view's old root at once when this process publishes it (notePublished); published by another process, the
  *   view holds its old root until its next refresh finds the cursor's block gone, and a join in that
  *   gap is checked against the old filter (an RN the MSRP registered, whose secret its verifyJoin
  *   still checks, may join once from an epoch the chain no longer holds).
@@ -76,19 +76,24 @@ export class JoinView {
     this.tags.add(toHex(tag));
   }
 
+  /** Whether it holds a root for the pool's epoch (flows.publishFilter asks before it reads one). */
+  holdsEpoch(poolId: number, epoch: number): boolean {
+    return this.pools.get(poolId)?.filters.has(epoch) ?? false;
+  }
+
   /**
    * A filter this process published (flows.publishFilter: its record as the chain holds it, read
-   * after its transaction): the pool's epoch taken in at once, as the process's own joins are
-   * (noteTag). It replaces a root the view held for that epoch: one held for it from before the
-   * chain went back (s27-rtc F4; the next refresh finds the cursor's block gone and reads all again).
-   * Nothing for a pool the view does not hold.
+   * after its transaction) for an epoch the view holds a root for: that root is from before the
+   * chain went back under the view (s27-rtc F4; the next refresh finds the cursor's block gone and
+   * reads all again), and is replaced at once. An epoch it does not hold stays out (the view's gap:
+   * the RPM refuses, the join reads the chain).
    */
   notePublished(poolId: number, epoch: number, filter: FilterOnChain): void {
     const v = this.pools.get(poolId);
-    if (!v) return;
+    if (!v?.filters.has(epoch)) return;
     const filters = new Map(v.filters);
     filters.set(epoch, filter);
-    this.pools.set(poolId, { pool: { ...v.pool, epochs: Math.max(v.pool.epochs, epoch + 1) }, filters });
+    this.pools.set(poolId, { pool: v.pool, filters });
   }
 
   /**
