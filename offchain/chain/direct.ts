@@ -98,6 +98,18 @@ export class ContractCodeGoneError extends MetatrustError {
   }
 }
 
+/**
+ * The error for a write mined with status 1 and without its call's event from the contract (see
+ * ContractCodeGoneError), once the process's caches of chain state are told (offchain/chain/reset.ts).
+ * @param what - the call (`ResourcePoolRegistry.recordJoin`)
+ * @param name - the contract's name
+ */
+export function codeGone(what: string, name: string, address: string, hash: string, block: number, event: string): ContractCodeGoneError {
+  const why = `${what}: transaction ${hash} was mined (block ${block}) with no ${event} from ${name} at ${address}: its code is gone there (the chain was reset since the deployment?); nothing was recorded`;
+  noteChainReset(why);
+  return new ContractCodeGoneError(address, hash, why);
+}
+
 const functionCodecs = new WeakMap<Interface, Map<string, FunctionCodec>>();
 const eventCodecs = new WeakMap<Interface, Map<string, EventCodec>>();
 
@@ -326,9 +338,7 @@ export class DirectContract {
         }
         if (r.status === 1) {
           if (this.carries(r, codec, expect)) return r;
-          const why = `${what}: transaction ${hash} was mined (block ${r.blockNumber}) with no ${expect.event} from ${this.name} at ${this.address}: its code is gone there (the chain was reset since the deployment?); nothing was recorded`;
-          noteChainReset(why);
-          throw new ContractCodeGoneError(this.address, hash, why);
+          throw codeGone(what, this.name, this.address, hash, r.blockNumber, expect.event);
         }
         try {
           await this.provider.send("eth_call", [{ from, to: this.address, data }, "0x" + (r.blockNumber - 1).toString(16)]);

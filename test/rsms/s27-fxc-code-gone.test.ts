@@ -6,6 +6,8 @@
  * code is gone, the join's intent is dropped (no intent left, nothing applied), and the process's
  * caches of chain state are dropped (offchain/chain/reset.ts): the next join checks the address's code
  * again (tasks/lib/context.ts codeSeen) and is refused before anything is sent.
+ * The same for the registry's writes sent through ethers (RsmsLedger's `mined`: recordJoins, the MSRP
+ * service's batch, has a static gas limit, and ethers estimates a call to no code as a transfer).
  * The rating's half (TrustManager.rate) is test/chain/code-gone-rate.test.ts.
  */
 import { expect } from "chai";
@@ -14,7 +16,10 @@ import { settled } from "../../offchain/storage/keystore";
 import { joinViewsSettled } from "../../offchain/rsms/flows";
 import { readDeployment } from "../../offchain/chain/deployments";
 import { ContractCodeGoneError } from "../../offchain/chain/direct";
-import { useRsmsTaskSandbox } from "../helpers/tasks";
+import { RsmsLedger } from "../../offchain/rsms/ledger";
+import { attach } from "../../offchain/chain/contracts";
+import { ResourcePoolRegistry__factory } from "../../typechain-types";
+import { useRsmsTaskSandbox, rejects } from "../helpers/tasks";
 
 describe("s27-fxc: a join whose recordJoin is mined with no JoinRecorded (the registry's code gone)", function () {
   this.timeout(180_000);
@@ -55,6 +60,24 @@ describe("s27-fxc: a join whose recordJoin is mined with no JoinRecorded (the re
       const again = await join("g2").catch((e: Error) => e);
       expect(String(again)).to.match(/no code at ResourcePoolRegistry's recorded address/);
       expect(Number(await hre.network.provider.send("eth_blockNumber", []))).to.equal(blocks + 1);
+    } finally {
+      await hre.network.provider.send("evm_revert", [snap]);
+    }
+  });
+
+  it("recordJoins through ethers (the batch's static gas) mined with no JoinRecorded is ContractCodeGoneError, not a batch recorded", async () => {
+    const { operatorSigner } = await import("../../tasks/lib/context");
+    const registry = readDeployment("hardhat").contracts.ResourcePoolRegistry.address;
+    const ledger = new RsmsLedger(attach(ResourcePoolRegistry__factory, registry, await operatorSigner(hre, "msrp")));
+    const snap = await hre.network.provider.send("evm_snapshot", []);
+    try {
+      await hre.network.provider.send("hardhat_setCode", [registry, "0x"]);
+      const record = { pid: new Uint8Array(32).fill(7), tag: new Uint8Array(32).fill(9), poolId: 1, kind: 1 };
+      const e = await rejects(ledger.recordJoins([record]));
+      expect(e).to.be.instanceOf(ContractCodeGoneError);
+      expect(e.message).to.match(
+        /^ResourcePoolRegistry\.recordJoins: transaction 0x[0-9a-f]{64} was mined \(block \d+\) with no JoinRecorded from ResourcePoolRegistry at /,
+      );
     } finally {
       await hre.network.provider.send("evm_revert", [snap]);
     }
