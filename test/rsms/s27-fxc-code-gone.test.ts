@@ -72,7 +72,7 @@ describe("s27-fxc: a join whose recordJoin is mined with no JoinRecorded (the re
     const snap = await hre.network.provider.send("evm_snapshot", []);
     try {
       await hre.network.provider.send("hardhat_setCode", [registry, "0x"]);
-      const record = { pid: new Uint8Array(32).fill(7), tag: new Uint8Array(32).fill(9), poolId: 1, kind: 1 };
+      const record = { pid: new Uint8Array(32).fill(7), tag: new Uint8Array(32).fill(9), poolId: 1, kind: 1 as const };
       const e = await rejects(ledger.recordJoins([record]));
       expect(e).to.be.instanceOf(ContractCodeGoneError);
       expect(e.message).to.match(
