@@ -265,7 +265,9 @@ export class DirectContract {
   /**
    * Signs a transaction calling `fn` and does not send it yet: its hash and nonce are known before
    * anything reaches the node (a caller journals them while it sends: offchain/rsms/flows.ts).
-   * `send` sends it once (no retry with another nonce: the hash journaled is the one sent).
+   * `send` sends it once (no retry with another nonce: the hash journaled is the one sent; a caller
+   * that sends again after a refused nonce prepares a new one and journals its hash: flows.ts
+   * sendJournaled).
    * @param expect - as `send`'s
    */
   async prepare(fn: string, args: readonly unknown[], expect: ExpectedLog): Promise<PreparedCall> {
