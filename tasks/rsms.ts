@@ -5,6 +5,7 @@
  */
 import { task, types } from "hardhat/config";
 import { attach } from "../offchain/chain/contracts";
+import { onChainReset } from "../offchain/chain/reset";
 import { mark } from "../offchain/util/spans";
 import type { HardhatRuntimeEnvironment } from "hardhat/types";
 import type { Msrp as MsrpAgent } from "../offchain/rsms/msrp";
@@ -27,12 +28,16 @@ const msrpKept = new Map<string, { m: MsrpAgent; stamp: RecordStamp }>();
 /**
  * Per keystore folder and pool: the RPM agent a join left, with the stamp of its record (as
  * msrpKept) and the MSRP's PK_pub it was built with. It holds the pool's filters it loaded, each
- * checked against its on-chain root when it was loaded (roots never change: an epoch is published
- * once), so the next join of this process loads none of them again and does not rebuild the agent
- * (issue 20). Taken out while a join uses it, put back only after that join's records are
- * committed, and never with a quarantined epoch (a fresh agent tries such an epoch again).
+ * checked against its on-chain root when it was loaded, so the next join of this process loads none
+ * of them again and does not rebuild the agent (issue 20). Taken out while a join uses it, put back
+ * only after that join's records are committed, and never with a quarantined epoch (a fresh agent
+ * tries such an epoch again). An epoch is published once, unless the chain goes back under it: each
+ * join's sync compares the roots the agent loaded with the roots the join read and loads again an
+ * epoch whose root changed (flows.syncFilters), and every kept agent is dropped when the process
+ * finds the chain went back or was reset (offchain/chain/reset.ts; s27-rtc F4).
  */
 const rpmKept = new Map<string, { rpm: RpmAgent; stamp: RecordStamp; pkPub: string }>();
+onChainReset(() => rpmKept.clear());
 const rnRecord = (name: string) => `rsms-rn-${name}`;
 
 /**

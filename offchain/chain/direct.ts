@@ -17,6 +17,13 @@
  * and in the message); a transaction that reverted on-chain (a public chain mines it) is replayed
  * at the block before it for the reason, as offchain/chain/mined.ts does for the ethers path.
  *
+ * A write names the event its call must emit (`ExpectedLog`): a receipt with status 1 that carries
+ * no such log from the contract's address is not the call's effect (s27-rtc F1: a call to an
+ * address whose code is gone, a development chain reset under a running process, is a plain
+ * transfer, mined with status 1, when its gas is static). `wait` throws {@link ContractCodeGoneError}
+ * for it and tells the process's caches of chain state (offchain/chain/reset.ts). No extra request:
+ * the receipt's logs are read, as they are anyway.
+ *
  * Calls issued together (a receipt and the reads that go with it) leave in one turn of the event
  * loop: over HTTP they are one JSON-RPC batch (offchain/chain/transport.ts `batchHttp`). The
  * highest block of a receipt read here is kept per provider (`lastBlockSeen`): a block mined
@@ -26,6 +33,7 @@ import type { Contract, Interface } from "ethers";
 import { MetatrustError } from "../errors";
 import { FastPathError, abiCodec, eventCodec, parseReceipt, type EventCodec, type FastReceipt, type FunctionCodec } from "./fastpath";
 import { contractRevert } from "./reverts";
+import { noteChainReset } from "./reset";
 import type { ChainWallet } from "./sender";
 
 /** A provider that takes raw JSON-RPC. */
@@ -65,6 +73,41 @@ export function typedRevert(e: unknown, what: string): unknown {
   const data = revertDataOf(e) ?? "0x";
   const args = /\((.*)\)$/.exec(r.text)?.[1];
   return new ContractRevertError(`${what}: reverted with ${r.text}`, data, { name: r.name, args: args ? args.split(", ") : [] }, e);
+}
+
+/**
+ * The log a write's call must leave in its receipt: an event of the contract's ABI, emitted from the
+ * contract's address, whose arguments (in declaration order, as EventCodec.decode gives them)
+ * `match` accepts when given.
+ */
+export type ExpectedLog = { event: string; match?: (args: unknown[]) => boolean };
+
+/**
+ * A transaction to a contract that was mined with status 1 but without the event its call must
+ * emit there: the contract's code is gone (or is not the contract's) at that address, the chain
+ * was reset since the deployment. Its call did nothing; the transaction is final (nothing of the
+ * call will ever be on-chain from it).
+ */
+export class ContractCodeGoneError extends MetatrustError {
+  constructor(
+    readonly address: string,
+    readonly hash: string,
+    message: string,
+  ) {
+    super("DEPLOYMENT_NOT_FOUND", message);
+  }
+}
+
+/**
+ * The error for a write mined with status 1 and without its call's event from the contract (see
+ * ContractCodeGoneError), once the process's caches of chain state are told (offchain/chain/reset.ts).
+ * @param what - the call (`ResourcePoolRegistry.recordJoin`)
+ * @param name - the contract's name
+ */
+export function codeGone(what: string, name: string, address: string, hash: string, block: number, event: string): ContractCodeGoneError {
+  const why = `${what}: transaction ${hash} was mined (block ${block}) with no ${event} from ${name} at ${address}: its code is gone there (the chain was reset since the deployment?); nothing was recorded`;
+  noteChainReset(why);
+  return new ContractCodeGoneError(address, hash, why);
 }
 
 const functionCodecs = new WeakMap<Interface, Map<string, FunctionCodec>>();
@@ -201,10 +244,12 @@ export class DirectContract {
   /**
    * Signs and sends a transaction calling `fn` (one eth_sendRawTransaction once the wallet's chain
    * state is known); `wait` gives its receipt, and throws the replay's typed revert when it reverted on-chain.
+   * @param expect - the event the call must emit (see ExpectedLog): `wait` throws
+   *   ContractCodeGoneError for a receipt without it
    * @throws ContractRevertError when the node refuses it with a custom error (a development node
    *   simulates it first); the node's error otherwise
    */
-  async send(fn: string, args: readonly unknown[]): Promise<SentCall> {
+  async send(fn: string, args: readonly unknown[], expect: ExpectedLog): Promise<SentCall> {
     if (!this.wallet) throw new Error(`${this.name}.${fn}: no ChainWallet to sign with`);
     const what = `${this.name}.${fn}`;
     const data = functionCodec(this.iface, fn).encode(args);
@@ -214,15 +259,18 @@ export class DirectContract {
     } catch (e) {
       throw typedRevert(e, what);
     }
-    return this.sent(what, data, hash);
+    return this.sent(what, data, hash, expect);
   }
 
   /**
    * Signs a transaction calling `fn` and does not send it yet: its hash and nonce are known before
    * anything reaches the node (a caller journals them while it sends: offchain/rsms/flows.ts).
-   * `send` sends it once (no retry with another nonce: the hash journaled is the one sent).
+   * `send` sends it once (no retry with another nonce: the hash journaled is the one sent; a caller
+   * that sends again after a refused nonce prepares a new one and journals its hash: flows.ts
+   * sendJournaled).
+   * @param expect - as `send`'s
    */
-  async prepare(fn: string, args: readonly unknown[]): Promise<PreparedCall> {
+  async prepare(fn: string, args: readonly unknown[], expect: ExpectedLog): Promise<PreparedCall> {
     if (!this.wallet) throw new Error(`${this.name}.${fn}: no ChainWallet to sign with`);
     const what = `${this.name}.${fn}`;
     const data = functionCodec(this.iface, fn).encode(args);
@@ -255,14 +303,29 @@ export class DirectContract {
         } catch (e) {
           throw typedRevert(e, what);
         }
-        return this.sent(what, data, signed.hash, early);
+        return this.sent(what, data, signed.hash, expect, early);
       },
     };
   }
 
-  private sent(what: string, data: string, hash: string, early?: Promise<unknown>): SentCall {
+  /** Whether a receipt holds the expected event, emitted from this contract's address (the logs it has: no request). */
+  private carries(r: FastReceipt, codec: EventCodec, expect: ExpectedLog): boolean {
+    const at = this.address.toLowerCase();
+    return r.logs.some((l) => {
+      if (l.address !== at || l.topics[0] !== codec.topic) return false;
+      if (!expect.match) return true;
+      try {
+        return expect.match(codec.decode(l.topics, l.data));
+      } catch {
+        return false;
+      }
+    });
+  }
+
+  private sent(what: string, data: string, hash: string, expect: ExpectedLog, early?: Promise<unknown>): SentCall {
     const from = this.wallet!.address;
     const wallet = this.wallet!;
+    const codec = eventCodecOf(this.iface, expect.event);
     return {
       hash,
       wait: async () => {
@@ -275,7 +338,10 @@ export class DirectContract {
           if (e instanceof TransactionDroppedError) wallet.forgetNonce();
           throw e;
         }
-        if (r.status === 1) return r;
+        if (r.status === 1) {
+          if (this.carries(r, codec, expect)) return r;
+          throw codeGone(what, this.name, this.address, hash, r.blockNumber, expect.event);
+        }
         try {
           await this.provider.send("eth_call", [{ from, to: this.address, data }, "0x" + (r.blockNumber - 1).toString(16)]);
         } catch (e) {

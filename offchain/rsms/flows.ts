@@ -7,8 +7,9 @@ import { equalBytes, fromHex, toHex } from "../crypto/bytes";
 import { decodePoint, encodePoint } from "../crypto/group";
 import { FOREIGN_FETCH_TIMEOUT_MS, MIN_FETCH_WAIT_MS, type ContentStore } from "../storage/content-store";
 import type { Keystore, PendingCommit } from "../storage/keystore";
-import { ContractRevertError, TransactionDroppedError, waitReceipt, type RawProvider } from "../chain/direct";
-import { isNonceError } from "../chain/sender";
+import { ContractCodeGoneError, ContractRevertError, TransactionDroppedError, waitReceipt, type RawProvider } from "../chain/direct";
+import { onChainReset } from "../chain/reset";
+import { NONCE_RETRIES, isNonceError } from "../chain/sender";
 import { MetatrustError } from "../errors";
 import { AgentStateError, RsmsRejectedError } from "./errors";
 import { ContentCorruptedError, ContentNotFoundError, InvalidCidError, IpfsUnreachableError } from "../storage/errors";
@@ -166,6 +167,7 @@ export async function publishFilter(
     const cid = await ctx.store.putBytes(bytes);
     try {
       const { epoch, tx } = await ctx.ledger.publishFilter(poolId, root, cid, filter.capacity, filter.lambda);
+      await notePublished(ctx, poolId, epoch);
       return { ...summary(epoch, cid, bytes.length), tx, existing: false };
     } catch (e) {
       const done = await publishedAs().catch(() => undefined);
@@ -175,6 +177,23 @@ export async function publishFilter(
   } catch (e) {
     msrp.restoreFilter(poolId, filter, openedAt);
     throw e;
+  }
+}
+
+/**
+ * A filter epoch this process published that its local view of the registry holds a root for: a
+ * root from before the chain went back under the view, replaced at once (JoinView.notePublished;
+ * s27-rtc F4). Read from the chain after the publication, off any join's path, and only then (a
+ * publication of an epoch the view does not hold reads nothing more); a failed read leaves the view
+ * as it was (its refresh corrects it).
+ */
+async function notePublished(ctx: RsmsContext, poolId: number, epoch: number): Promise<void> {
+  const view = views.get(viewKey(ctx));
+  if (!view?.holdsEpoch(poolId, epoch)) return;
+  try {
+    view.notePublished(poolId, epoch, await ctx.ledger.filterAt(poolId, epoch));
+  } catch {
+    // as it was
   }
 }
 
@@ -214,6 +233,14 @@ export async function syncFilters(
   const epochs = await (known ?? ctx.ledger.poolEpochs(rpm.poolId));
   const roots = await prefetched;
   if (epochs === undefined) throw new RsmsRejectedError("UNKNOWN_POOL", `syncFilters: pool ${rpm.poolId} is not on-chain`);
+  // A loaded epoch the chain no longer holds as it was loaded (the chain went back under it and it
+  // was published anew with another root, or not yet again: s27-rtc F4) is dropped, and loaded
+  // again below from the chain's root. Roots are compared with the roots the join read (prefetched:
+  // the chain's, or the local view's): no request.
+  for (const epoch of rpm.loadedEpochs) {
+    const f = epoch < epochs ? roots?.get(epoch) : undefined;
+    if (epoch >= epochs || (f && rpm.loadedRoot(epoch) !== toHex(f.root))) rpm.unload(epoch);
+  }
   const now = nowSec(ctx);
   rpm.expire(now);
   const have = new Set([...rpm.loadedEpochs, ...rpm.quarantinedEpochs.keys()]);
@@ -415,6 +442,15 @@ export function prefetchJoin(ctx: RsmsContext, poolId: number, tag: Uint8Array):
 /** Per registry: the process's local view of what a join checks before the RPM answers (join-view.ts). */
 const views = new Map<string, JoinView>();
 const viewKey = (ctx: RsmsContext) => String(ctx.ledger.registry.target).toLowerCase();
+
+// The chain went back or was reset under the process (offchain/chain/reset.ts: a write mined with
+// no event from its contract, a view's cursor block replaced): the views forget what they hold
+// (JoinView.reset: each answers nothing until read again from block 0) and the first live epochs
+// are dropped; the next join reads the chain (s27-fxc).
+onChainReset(() => {
+  for (const v of views.values()) v.reset();
+  firstLive.clear();
+});
 
 /**
  * A join's first reads from the process's local view (join-view.ts; rsms-join.md change 18), with
@@ -618,69 +654,86 @@ async function sendJournaled(
   v: VerifiedJoin,
   journal: JoinJournal,
 ): Promise<{ tx: TxInfo; journaled: boolean }> {
-  const prepared = await ctx.ledger.prepareRecordJoin(v.record);
+  let prepared = await ctx.ledger.prepareRecordJoin(v.record);
   mark("tx.signed");
   if (!prepared) {
     const tx = await ctx.ledger.recordJoin(v.record);
     msrp.commitJoin(v);
     return { tx, journaled: false };
   }
-  const data: JoinIntentData = {
-    pid: toHex(v.record.pid),
-    tag: toHex(v.record.tag),
-    poolId: v.record.poolId,
-    kind: v.record.kind,
-    tx: { hash: prepared.hash, nonce: prepared.nonce, from: prepared.from },
-  };
-  if (joinCrash("before-send")) {
-    // the state "intent durable, transaction never at the node" (a send lost with the process)
-    msrp.commitJoin(v);
-    await journal(data, v.rn).durable;
-    process.kill(process.pid, "SIGKILL");
-  }
-  const sending = prepared.send();
-  sending.catch(() => undefined);
-  mark("tx.send");
-  if (joinCrash("intent-lost")) {
-    // the state "transaction sent, intent never durable" (the crash came before its fsync)
-    await sending;
-    process.kill(process.pid, "SIGKILL");
-  }
-  await transportTurns();
-  mark("turns");
-  msrp.commitJoin(v); // while the node mines: the records the intent holds
-  mark("msrp.commit");
-  const intent = journal(data, v.rn);
-  let phase: "send" | "wait" = "send";
-  let tx: TxInfo;
-  try {
-    const sent = await sending;
-    mark("tx.sent");
-    phase = "wait";
-    if (joinCrash("after-send")) {
-      await intent.durable;
+  let committed = false;
+  for (let attempt = 0; ; attempt++) {
+    const data: JoinIntentData = {
+      pid: toHex(v.record.pid),
+      tag: toHex(v.record.tag),
+      poolId: v.record.poolId,
+      kind: v.record.kind,
+      tx: { hash: prepared.hash, nonce: prepared.nonce, from: prepared.from },
+    };
+    if (joinCrash("before-send")) {
+      // the state "intent durable, transaction never at the node" (a send lost with the process)
+      msrp.commitJoin(v);
+      await journal(data, v.rn).durable;
       process.kill(process.pid, "SIGKILL");
     }
-    tx = await sent.wait();
-    mark("tx.receipt");
-  } catch (e) {
-    if (neverMined(e, phase)) await intent.drop();
-    else intent.leave();
-    throw e;
+    const sending = prepared.send();
+    sending.catch(() => undefined);
+    mark("tx.send");
+    if (joinCrash("intent-lost")) {
+      // the state "transaction sent, intent never durable" (the crash came before its fsync)
+      await sending;
+      process.kill(process.pid, "SIGKILL");
+    }
+    await transportTurns();
+    mark("turns");
+    // while the node mines: the records the intent holds (once: a resend journals the same records)
+    if (!committed) msrp.commitJoin(v);
+    committed = true;
+    mark("msrp.commit");
+    const intent = journal(data, v.rn);
+    let phase: "send" | "wait" = "send";
+    let tx: TxInfo;
+    try {
+      const sent = await sending;
+      mark("tx.sent");
+      phase = "wait";
+      if (joinCrash("after-send")) {
+        await intent.durable;
+        process.kill(process.pid, "SIGKILL");
+      }
+      tx = await sent.wait();
+      mark("tx.receipt");
+    } catch (e) {
+      if (neverMined(e, phase)) await intent.drop();
+      else intent.leave();
+      // The node refused the transaction for its nonce (another sender of the MSRP's key since this
+      // process counted it: s27-rtc F3): it is not in the node's pool, and its intent is dropped.
+      // The wallet counts again (ChainWallet.sendSigned), and recordJoin is signed anew with the
+      // fresh count and journaled under its own hash, as sendCall retries (NONCE_RETRIES). One
+      // record at most: the registry refuses a second record of the PID or the tag (PidExists,
+      // TagUsed), so a first transaction mined after all makes the resend revert, and the join's
+      // next try takes the retry path (change 17).
+      if (phase === "send" && attempt < NONCE_RETRIES && isNonceError(e)) {
+        prepared = (await ctx.ledger.prepareRecordJoin(v.record))!;
+        mark("tx.signed");
+        continue;
+      }
+      throw e;
+    }
+    try {
+      await intent.durable;
+      mark("intent.durable");
+    } catch (e) {
+      // the transaction is mined and the records are not durable: a retry of the join commits them
+      // (serveJoin's retry path, change 17); the torn intent is deleted by the next recovery
+      intent.leave();
+      throw e;
+    }
+    if (joinCrash("after-receipt")) process.kill(process.pid, "SIGKILL");
+    intent.apply();
+    mark("intent.apply");
+    return { tx, journaled: true };
   }
-  try {
-    await intent.durable;
-    mark("intent.durable");
-  } catch (e) {
-    // the transaction is mined and the records are not durable: a retry of the join commits them
-    // (serveJoin's retry path, change 17); the torn intent is deleted by the next recovery
-    intent.leave();
-    throw e;
-  }
-  if (joinCrash("after-receipt")) process.kill(process.pid, "SIGKILL");
-  intent.apply();
-  mark("intent.apply");
-  return { tx, journaled: true };
 }
 
 /**
@@ -700,12 +753,15 @@ async function transportTurns(): Promise<void> {
 
 /**
  * Whether a failed transaction will never be mined: the node refused it when it was sent (a
- * JSON-RPC error: a revert the node simulated, a nonce it refused), or its receipt says it reverted,
- * or the node no longer knows it (the usual finality rule, direct.ts waitReceipt). Anything else
- * (the node unreachable, a receipt that could not be read) leaves the outcome unknown.
+ * JSON-RPC error: a revert the node simulated, a nonce it refused), or its receipt says it reverted
+ * or shows no record (the registry's code gone: ContractCodeGoneError), or the node no longer knows
+ * it (the usual finality rule, direct.ts waitReceipt). Anything else (the node unreachable, a
+ * receipt that could not be read) leaves the outcome unknown.
  */
 function neverMined(e: unknown, phase: "send" | "wait"): boolean {
-  if (e instanceof TransactionDroppedError || e instanceof ContractRevertError) return true;
+  // (a receipt without the registry's JoinRecorded: the registry's code is gone, the transaction was
+  // a plain transfer and is final: nothing of the join will ever be on-chain from it; s27-rtc F1)
+  if (e instanceof TransactionDroppedError || e instanceof ContractRevertError || e instanceof ContractCodeGoneError) return true;
   if (e instanceof MetatrustError && e.code === "PROTOCOL_REJECTED") return true; // reverted on-chain
   if (phase !== "send") return false;
   return isNonceError(e) || typeof (e as { code?: unknown })?.code === "number";

@@ -2,10 +2,10 @@
  * The RSMS agents' view of the chain: the ResourcePoolRegistry contract through ethers, with
  * byte/bigint conversions and the gas of every write.
  */
-import type { ContractTransactionResponse } from "ethers";
+import type { ContractTransactionResponse, Interface } from "ethers";
 import type { ResourcePoolRegistry } from "../../typechain-types";
 import { minedReceipt } from "../chain/mined";
-import { direct, type DirectContract } from "../chain/direct";
+import { codeGone, direct, type DirectContract, type ExpectedLog } from "../chain/direct";
 import { recordJoinsGas } from "../chain/sender";
 import { AgentStateError } from "./errors";
 import { fromHex, toHex } from "../crypto/bytes";
@@ -28,8 +28,26 @@ export type FilterOnChain = { root: Uint8Array; cid: string; capacity: number; l
 
 const ZERO32 = new Uint8Array(32);
 
-async function mined(tx: Promise<ContractTransactionResponse>): Promise<TxInfo> {
+/**
+ * A write sent through ethers, once mined, checked to carry `count` of the event its call must emit
+ * from the registry (s27-fxc: as the fast path's ExpectedLog; ethers estimates the gas of a call to
+ * an address with no code as a transfer's, and a static gas limit sends it too: mined with status 1).
+ * @throws ContractCodeGoneError for a receipt without them
+ */
+async function mined(
+  tx: Promise<ContractTransactionResponse>,
+  registry: ResourcePoolRegistry,
+  fn: string,
+  event: string,
+  count = 1,
+): Promise<TxInfo> {
   const r = await minedReceipt(tx);
+  const at = String(registry.target).toLowerCase();
+  const topic = (registry.interface as Interface).getEvent(event)!.topicHash;
+  let n = 0;
+  for (const l of r.logs) if (l.address.toLowerCase() === at && l.topics[0] === topic) n++;
+  if (n < count)
+    throw codeGone(`ResourcePoolRegistry.${fn}`, "ResourcePoolRegistry", String(registry.target), r.hash, r.blockNumber, event);
   return { hash: r.hash, gasUsed: r.gasUsed, block: r.blockNumber };
 }
 
@@ -53,6 +71,19 @@ function filterOf(f: { root: string; capacity: bigint; lambda: bigint; published
     capacity: Number(f.capacity),
     lambda: Number(f.lambda),
     publishedAt: Number(f.publishedAt),
+  };
+}
+
+/**
+ * The log a recordJoin of `r` must leave (direct.ts ExpectedLog): the registry's JoinRecorded of
+ * that PID, tag, pool and kind. A receipt without it is not the join's record (s27-rtc F1).
+ */
+function joinRecorded(r: JoinRecord): ExpectedLog {
+  const pid = toHex(r.pid).toLowerCase();
+  const tag = toHex(r.tag).toLowerCase();
+  return {
+    event: "JoinRecorded",
+    match: ([p, t, pool, kind]) => p === pid && t === tag && Number(pool) === r.poolId && Number(kind) === r.kind,
   };
 }
 
@@ -90,7 +121,12 @@ export class RsmsLedger {
 
   /** createPool (MSRP). */
   createPool(poolId: number, rpm: string, pidRpm: Uint8Array, pkRpm: Point): Promise<TxInfo> {
-    return mined(this.registry.createPool(poolId, rpm, toHex(pidRpm), toHex(encodePoint(pkRpm))));
+    return mined(
+      this.registry.createPool(poolId, rpm, toHex(pidRpm), toHex(encodePoint(pkRpm))),
+      this.registry,
+      "createPool",
+      "PoolCreated",
+    );
   }
 
   /** publishFilter (MSRP); returns the epoch it got. */
@@ -102,7 +138,12 @@ export class RsmsLedger {
     lambda: number,
   ): Promise<{ epoch: number; tx: TxInfo }> {
     const epoch = Number((await this.registry.pool(poolId)).epochs);
-    const tx = await mined(this.registry.publishFilter(poolId, toHex(root), cid, capacity, lambda));
+    const tx = await mined(
+      this.registry.publishFilter(poolId, toHex(root), cid, capacity, lambda),
+      this.registry,
+      "publishFilter",
+      "FilterPublished",
+    );
     return { epoch, tx };
   }
 
@@ -171,10 +212,10 @@ export class RsmsLedger {
   async recordJoin(r: JoinRecord): Promise<TxInfo> {
     const args = [toHex(r.pid), toHex(r.tag), r.poolId, r.kind] as const;
     if (this.fast?.wallet) {
-      const t = await (await this.fast.send("recordJoin", args)).wait();
+      const t = await (await this.fast.send("recordJoin", args, joinRecorded(r))).wait();
       return { hash: t.hash, gasUsed: t.gasUsed, block: t.blockNumber };
     }
-    return mined(this.registry.recordJoin(...args));
+    return mined(this.registry.recordJoin(...args), this.registry, "recordJoin", "JoinRecorded");
   }
 
   /**
@@ -186,7 +227,7 @@ export class RsmsLedger {
     r: JoinRecord,
   ): Promise<{ hash: string; nonce: number; from: string; send(): Promise<{ wait(): Promise<TxInfo> }> } | undefined> {
     if (!this.fast?.wallet) return undefined;
-    const p = await this.fast.prepare("recordJoin", [toHex(r.pid), toHex(r.tag), r.poolId, r.kind]);
+    const p = await this.fast.prepare("recordJoin", [toHex(r.pid), toHex(r.tag), r.poolId, r.kind], joinRecorded(r));
     return {
       hash: p.hash,
       nonce: p.nonce,
@@ -216,6 +257,10 @@ export class RsmsLedger {
         rs.map((r) => ({ pid: toHex(r.pid), tag: toHex(r.tag), poolId: r.poolId, kind: r.kind })),
         { gasLimit: recordJoinsGas(rs.length) },
       ),
+      this.registry,
+      "recordJoins",
+      "JoinRecorded",
+      rs.length,
     );
   }
 
@@ -226,12 +271,12 @@ export class RsmsLedger {
 
   /** revokePid (MSRP): the PID's RN is in S_RN. */
   async revokePid(pid: string): Promise<TxInfo> {
-    return mined(this.registry.revokePid(pid));
+    return mined(this.registry.revokePid(pid), this.registry, "revokePid", "PidRevoked");
   }
 
   /** reinstatePid (MSRP): the PID's RN left S_RN. */
   async reinstatePid(pid: string): Promise<TxInfo> {
-    return mined(this.registry.reinstatePid(pid));
+    return mined(this.registry.reinstatePid(pid), this.registry, "reinstatePid", "PidReinstated");
   }
 
   /** Number of join records. */

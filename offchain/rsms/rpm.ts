@@ -95,6 +95,8 @@ export class ResourcePoolManager {
   private readonly pk: Point;
   private readonly filters = new Map<number, BloomFilter>();
   private readonly publishedAt = new Map<number, number>();
+  /** The root each loaded filter was checked against (0x hex): syncFilters compares it with the root a join read. */
+  private readonly roots = new Map<number, string>();
   private readonly quarantined = new Map<number, string>();
   /** epochs whose last fetches came back corrupt: fetched again from `at` on (s17-redB B12) */
   private readonly refetch = new Map<number, { failures: number; at: number; reason: string; cid?: string }>();
@@ -138,6 +140,7 @@ export class ResourcePoolManager {
       if (this.isExpired(t, now)) {
         this.filters.delete(epoch);
         this.publishedAt.delete(epoch);
+        this.roots.delete(epoch);
         dropped.push(epoch);
         this.floor = Math.max(this.floor, epoch + 1);
       }
@@ -203,6 +206,21 @@ export class ResourcePoolManager {
     return new Map(this.quarantined);
   }
 
+  /** The root a loaded epoch's filter was checked against (0x hex), if it is loaded. */
+  loadedRoot(epoch: number): string | undefined {
+    return this.roots.get(epoch);
+  }
+
+  /**
+   * Drops a loaded epoch (its filter no longer the chain's: the chain went back and the epoch was
+   * published anew, or is gone; s27-rtc F4): the next sync loads the epoch the chain holds.
+   */
+  unload(epoch: number): void {
+    this.filters.delete(epoch);
+    this.publishedAt.delete(epoch);
+    this.roots.delete(epoch);
+  }
+
   /** The epochs of the filters loaded so far. */
   get loadedEpochs(): number[] {
     return [...this.filters.keys()].sort((x, y) => x - y);
@@ -239,6 +257,7 @@ export class ResourcePoolManager {
       );
     }
     this.filters.set(epoch, filter);
+    this.roots.set(epoch, rootHex);
     this.refetch.delete(epoch);
     if (publishedAt !== undefined) this.publishedAt.set(epoch, publishedAt);
     if (!known) {

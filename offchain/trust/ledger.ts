@@ -499,13 +499,16 @@ export class TrustLedger {
       // earlier (issue 20). A node that answers them before it has mined the rating gives no receipt
       // (asked again at once) and a pair after whose count has not moved (read again below). A nonce
       // the node refuses (another process used it) is counted again and the rating sent as before.
+      // the receipt must carry the TrustManager's TrustStored of the pair (a receipt without it is no
+      // rating: the TrustManager's code is gone, a chain reset under the process; s27-fxc)
+      const trustStored = { event: "TrustStored", match: ([f, t]: unknown[]) => f === from.toLowerCase() && t === to.toLowerCase() };
       let sent: Awaited<ReturnType<typeof d.send>>;
       try {
-        sent = await (await d.prepare("rate", args)).send(reads);
+        sent = await (await d.prepare("rate", args, trustStored)).send(reads);
         early = true;
       } catch (e) {
         if (!isNonceError(e)) throw e;
-        sent = await d.send("rate", args);
+        sent = await d.send("rate", args, trustStored);
         reads();
       }
       const r = await sent.wait();

@@ -9,6 +9,7 @@ import { DeploymentNotFoundError, deploymentSummary } from "../../offchain/chain
 import { createContentStore } from "../../offchain/storage/content-store";
 import { Keystore } from "../../offchain/storage/keystore";
 import { UnknownAccountError, ethersProvider, roleAccounts, roleEnvVar, roleRecord } from "../../offchain/chain/accounts";
+import { onChainReset } from "../../offchain/chain/reset";
 
 export { ethersProvider, roleAccounts };
 import type { Signer } from "ethers";
@@ -21,9 +22,14 @@ export function localState(hre: HardhatRuntimeEnvironment) {
 
 /**
  * Per runtime (keyed by its network: each task run gets a proxy of the runtime, not the runtime
- * itself): the addresses found to hold code (see deployedAddress).
+ * itself): the addresses found to hold code (see deployedAddress). Forgotten when the process
+ * finds the chain reset or gone back under it (offchain/chain/reset.ts: a write mined with no event
+ * from its contract, the join view's cursor block replaced; s27-fxc): every address is checked again.
  */
-const codeSeen = new WeakMap<object, Set<string>>();
+let codeSeen = new WeakMap<object, Set<string>>();
+onChainReset(() => {
+  codeSeen = new WeakMap();
+});
 
 /**
  * The address of a deployed system contract, checked to have code on the current chain.
@@ -36,8 +42,9 @@ export async function deployedAddress(hre: HardhatRuntimeEnvironment, name: stri
       `${name} is not in deployments/${hre.network.name}.json; run \`npx hardhat deploy --network ${hre.network.name}\``,
     );
   // Code, once seen at an address, stays (contracts cannot delete their code since Cancun): one
-  // eth_getCode per address per process, not one per step. (A development chain reverted under a
-  // running process is not noticed: its next call fails on the missing contract instead.)
+  // eth_getCode per address per process, not one per step. (A development chain reset under a
+  // running process is noticed by what reads or writes there: a fast-path write mined with no
+  // event from its contract fails and forgets what was seen, offchain/chain/reset.ts.)
   let seen = codeSeen.get(hre.network);
   if (!seen) codeSeen.set(hre.network, (seen = new Set()));
   if (seen.has(address)) return address;

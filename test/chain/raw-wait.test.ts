@@ -20,7 +20,7 @@ const ALLOWED: Record<string, string[]> = {
   // ChainTransactionResponse: a wait the caller bounded (a timeout) is ethers' own
   "offchain/chain/sender.ts": ["super.wait(confirms, timeout)"],
   // the fast path's FastTx.wait: offchain/chain/direct.ts waitReceipt (TransactionDroppedError)
-  "offchain/rsms/ledger.ts": ['(await this.fast.send("recordJoin", args)).wait()', "await sent.wait()"],
+  "offchain/rsms/ledger.ts": ['(await this.fast.send("recordJoin", args, joinRecorded(r))).wait()', "await sent.wait()"],
   // the join's prepared recordJoin (RsmsLedger.prepareRecordJoin: the fast path's wait above)
   "offchain/rsms/flows.ts": ["tx = await sent.wait()"],
   "offchain/trust/ledger.ts": ["sent.wait()"],
