@@ -72,9 +72,6 @@ describe("s27-rtd S1: an entry attested in place after the opening votes as if i
     expect(standing, "hasIdentityStandingAsOf(snapshot)").to.equal(false);
     expect(weight, "eligibleWeight").to.equal(0n);
     const c = await disputes.commitmentFor(1, eve, 0, salt("eve"));
-    await expect(disputes.connect(w).commit(1, eve, c)).to.be.revertedWithCustomError(
-      disputes,
-      "DisputeResolution__NotVerified",
-    );
+    await expect(disputes.connect(w).commit(1, eve, c)).to.be.revertedWithCustomError(disputes, "DisputeResolution__NotVerified");
   });
 });
