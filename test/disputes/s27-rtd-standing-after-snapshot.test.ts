@@ -69,9 +69,9 @@ describe("s27-rtd S1: an entry attested in place after the opening votes as if i
     const standing = await trust.hasIdentityStandingAsOf(eve, d.snapshot);
     console.log(`      after the in-place attestation: standing as of the snapshot ${standing}, eligibleWeight ${weight}`);
     // the correct behaviour: nothing done after the snapshot gives it standing in this dispute
-    expect(standing, "hasIdentityStandingAsOf(snapshot)").to.equal(false);
     expect(weight, "eligibleWeight").to.equal(0n);
     const c = await disputes.commitmentFor(1, eve, 0, salt("eve"));
     await expect(disputes.connect(w).commit(1, eve, c)).to.be.revertedWithCustomError(disputes, "DisputeResolution__NotVerified");
+    expect(standing, "hasIdentityStandingAsOf(snapshot)").to.equal(false);
   });
 });
