@@ -10,6 +10,7 @@
  */
 import { expect } from "chai";
 import { ethers } from "hardhat";
+import type { ContractTransactionResponse, Signer } from "ethers";
 import { loadFixture, mine, setBalance, time } from "@nomicfoundation/hardhat-toolbox/network-helpers";
 import { deployDisputeFixture, salt } from "../fixtures/disputes";
 import { id, Kind } from "../fixtures/trust";
@@ -27,7 +28,7 @@ const GOAL = 60_000n;
 async function world() {
   const f = await deployDisputeFixture();
   const mit = MITRegistry__factory.connect(f.deployment.contracts.MITRegistry.address, f.msrp);
-  const avatars: { id: string; signer: ethers.Wallet | ethers.HDNodeWallet }[] = [];
+  const avatars: { id: string; signer: Signer }[] = [];
   for (const name of ["ann", "ben"]) {
     const serial = label(`${name}-serial`);
     await mit.issueMIT(serial, label(`${name}-key`), "bafy-params");
@@ -48,7 +49,7 @@ async function world() {
   return { ...f, mit, avatars, detector };
 }
 
-async function gasOf(tx: Promise<ethers.ContractTransactionResponse>) {
+async function gasOf(tx: Promise<ContractTransactionResponse>) {
   const r = await (await tx).wait();
   return r!.gasUsed;
 }
