@@ -75,3 +75,51 @@ describe("s27-rtd S1: an entry attested in place after the opening votes as if i
     expect(standing, "hasIdentityStandingAsOf(snapshot)").to.equal(false);
   });
 });
+
+/**
+ * s27-fxd (the fix's other side): the in-place attestation moves when the registry answers for the
+ * entry (`_attestedAt`), nothing else. An entry the admin verified at the snapshot, unverified after
+ * it (a withdrawal after the snapshot does not count, s26-rtx) and then attested in place, still
+ * stands at the snapshot with its weight there: the attestation does not start a new era of its
+ * standing (`standingAt` unchanged). Reusing `_eraStart` for the attestation block would zero it.
+ */
+async function verifiedAtSnapshot() {
+  const f = await deployDisputeFixture();
+  const mit = MITRegistry__factory.connect(f.deployment.contracts.MITRegistry.address, f.msrp);
+  const serial = label("ann-serial");
+  const ann = toHex(avatarIdOf(ethers.getBytes(serial), "ann"));
+  const w = ethers.Wallet.createRandom().connect(ethers.provider);
+  await setBalance(w.address, 10n ** 20n);
+  await f.trust.connect(w).register(ann, Kind.Avatar);
+  await f.trust.setIdentityVerified(ann, true);
+  await mine(Number(P.minAge) + 1);
+  await f.disputes.openDispute(id("claimant"), id("respondent"), 0, 2, id("s27-fxd-s1 evidence"), "bafkrei-a", 0, {
+    value: P.deposit,
+  });
+  return { ...f, mit, serial, ann, w };
+}
+
+describe("s27-fxd S1: an in-place attestation after the snapshot takes nothing the entry had at it", function () {
+  it("verified by the admin at the snapshot, unverified and attested in place after it: it commits and reveals with its weight", async function () {
+    const { disputes, trust, mit, serial, ann, w, msrp } = await loadFixture(verifiedAtSnapshot);
+    const d = await disputes.dispute(1);
+    const before = await disputes.eligibleWeight(1, ann);
+    expect(before > 0n, "weight at the opening").to.equal(true);
+    await trust.setIdentityVerified(ann, false);
+    await mit.issueMIT(serial, label("ann-key"), "bafy-params");
+    await mit.recordLogin(ann, serial, label("w-ann"), label("v-ann"), (await time.latest()) + 86_400);
+    const deadline = BigInt(await time.latest()) + 3600n;
+    const att = await attestRegistration(msrp, trust, ann, "avatar", w.address, deadline);
+    await trust.connect(w).registerAttested(ann, Kind.Avatar, deadline, att);
+    expect(await trust.hasIdentityStandingAsOf(ann, d.snapshot)).to.equal(true);
+    expect((await trust.standingAt(ann, d.snapshot)).reputation).to.equal(before);
+    expect(await disputes.eligibleWeight(1, ann)).to.equal(before);
+    await disputes.connect(w).commit(1, ann, await disputes.commitmentFor(1, ann, 1, salt("ann")));
+    await time.increase(Number(P.commitPeriod) + 1);
+    await expect(disputes.connect(w).reveal(1, ann, 1, salt("ann")))
+      .to.emit(disputes, "VoteRevealed")
+      .withArgs(1, ann, 1, before, 0);
+    // from the attestation on, the registry answers for it (a dispute opened now sees it standing)
+    expect(await trust.hasIdentityStanding(ann)).to.equal(true);
+  });
+});
