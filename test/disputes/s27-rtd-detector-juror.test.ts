@@ -60,4 +60,23 @@ describe("s27-rtd D1: the detector's account judges a contest against its own fl
     expect(weight, "eligibleWeight of the detector's entity").to.equal(0n);
     await expect(dr.reveal(1, det, 1, salt("det"))).to.be.revertedWithCustomError(disputes, "DisputeResolution__PartyCannotVote");
   });
+
+  it("s27-fxd: its refused vote costs it nothing at settlement, and in any other dispute it is a juror like any other", async function () {
+    const { disputes, trust, det, detector } = await loadFixture(world);
+    const dr = disputes.connect(detector);
+    await dr.commit(1, det, await dr.commitmentFor(1, det, 1, salt("det")));
+    await time.increase(Number(P.commitPeriod) + 1);
+    await expect(dr.reveal(1, det, 1, salt("det"))).to.be.revertedWithCustomError(disputes, "DisputeResolution__PartyCannotVote");
+    await time.increase(Number(P.revealPeriod + P.appealPeriod) + 1);
+    await disputes.resolve(1);
+    // like a party's sealed vote: it could not reveal, so withholding is not penalized
+    await expect(disputes.settle(1, det)).to.emit(disputes, "VoterSettled").withArgs(1, det, 0n);
+    // the bar is the flag contest's other side only: an ordinary dispute has the detector as no party
+    await disputes.openDispute(id("claimant"), id("respondent"), 0, 2, id("s27-fxd-d1 evidence"), "bafkrei-d", 0, {
+      value: P.deposit,
+    });
+    const rep = (await trust.entity(det)).reputation;
+    expect(rep > 0n).to.equal(true);
+    expect(await disputes.eligibleWeight(2, det)).to.equal(rep);
+  });
 });
