@@ -97,4 +97,20 @@ describe("s27-rtd G1: commit and reveal gas beyond the admin-verified, unflagged
     expect(commitGas <= GOAL, `commit ${commitGas}`).to.equal(true);
     expect(revealGas <= GOAL, `reveal ${revealGas}`).to.equal(true);
   });
+
+  it("s27-fxd (D1's price): an admin-verified juror of a flag contest commits and reveals within 60,000 gas", async function () {
+    const { disputes, trust, voters, signerOf, detector, others } = await loadFixture(world);
+    await trust.connect(detector).flag(voters[5], 3, id("s27-fxd contested flag"), 0);
+    await disputes.connect(others[15]).openDispute(voters[5], ethers.ZeroHash, 3, 2, ethers.ZeroHash, "", 0, {
+      value: P.deposit,
+    });
+    const v = voters[0];
+    const dr = disputes.connect(signerOf.get(v)!);
+    const commitGas = await gasOf(dr.commit(2, v, await dr.commitmentFor(2, v, 1, salt("v0"))));
+    await time.increase(Number(P.commitPeriod) + 1);
+    const revealGas = await gasOf(dr.reveal(2, v, 1, salt("v0")));
+    console.log(`      admin-verified juror of a flag contest: commit ${commitGas}, reveal ${revealGas}`);
+    expect(commitGas <= GOAL, `commit ${commitGas}`).to.equal(true);
+    expect(revealGas <= GOAL, `reveal ${revealGas}`).to.equal(true);
+  });
 });
