@@ -17,6 +17,8 @@ contract DisputeResolution is IDisputeResolution {
     uint8 private constant NATURE_AVATAR = 1;
     uint8 private constant NATURE_FLAG_CONTEST = 3;
     bytes32 private constant FEEDBACK_ROLE = keccak256("FEEDBACK_ROLE");
+    /// The TrustManager's flag setter: the other side of every flag contest (s27-rtd D1).
+    bytes32 private constant DETECTOR_ROLE = keccak256("DETECTOR_ROLE");
     bytes32 private constant COURT_ROLE = keccak256("COURT_ROLE");
     uint8 private constant ATTACK_MASK = 0x7f;
     /// `Entity.flags` bit 7: verified by the TrustManager's admin (its identity stands, s26-fxx gas).
@@ -743,11 +745,17 @@ contract DisputeResolution is IDisputeResolution {
 
     /// @dev Why a voter whose controller is `controller` and whose standing at the snapshot is
     /// (`rep`, `granted`) (`TrustManager.jurorAt`) may not vote: 0 it may, 1 its controller is a
-    /// party's account or the second account of a party entity (`otherAccount`, s25-rtt R4), 2 too
-    /// little reputation or too young at the snapshot.
+    /// party's account or the second account of a party entity (`otherAccount`, s25-rtt R4), or in a
+    /// flag contest a DETECTOR_ROLE holder (the side whose flag is judged, s27-rtd D1: a contest has
+    /// no respondent entity, but a detector's account may control an entity), 2 too little
+    /// reputation or too young at the snapshot.
     function _whyNot(Dispute storage d, address controller, uint256 rep, uint256 granted) private view returns (uint8) {
-        if (controller == d.claimantController || controller == d.respondentController || controller == d.otherAccount)
-            return 1;
+        if (
+            controller == d.claimantController ||
+            controller == d.respondentController ||
+            controller == d.otherAccount ||
+            (d.nature == NATURE_FLAG_CONTEST && IAccessControl(address(_trust)).hasRole(DETECTOR_ROLE, controller))
+        ) return 1;
         // Minimum age: the standing it votes with (its attestation, or the admin's first
         // verification) was granted at least minAge blocks before the snapshot; the id's first
         // registration does not count (h13-red D3: a dormant plain registration attested just

@@ -494,7 +494,8 @@ interface IDisputeResolution {
 
     /// @notice Step 2: reveals a committed vote and adds the voter's snapshot weight to the tally.
     /// @dev Refuses a voter that was not eligible at the snapshot (`NotEligible`), an entity of a
-    /// party's account or of its second account (`Dispute.otherAccount`; `PartyCannotVote`), a
+    /// party's account or of its second account (`Dispute.otherAccount`; `PartyCannotVote`; in a
+    /// flag contest also of a DETECTOR_ROLE holder, the flag's side: s27-rtd D1), a
     /// voter `commit` would refuse as flagged (the same flag-run rule, every nature: a flag set after
     /// the opening does not take the vote), one whose identity standing was withdrawn at or before
     /// the snapshot (`IdentityRevoked`; a revocation after it does not take the vote either,
@@ -546,7 +547,8 @@ interface IDisputeResolution {
 
     /// @notice The weight `voter` would reveal with in dispute `id` (0 if it could not reveal:
     /// below the minimum reputation or age at the snapshot, or an entity of a party's account or of
-    /// its second account, `Dispute.otherAccount`), or 0 if `commit` refuses it as flagged (the same
+    /// its second account, `Dispute.otherAccount`, or in a flag contest of a DETECTOR_ROLE holder),
+    /// or 0 if `commit` refuses it as flagged (the same
     /// rule: by flag run, in every nature), or 0 if its identity standing was withdrawn at or before
     /// the snapshot (s26-rtx R3; a lapsed avatar session is not counted here: `commit` refuses it
     /// until its owner logs in again).

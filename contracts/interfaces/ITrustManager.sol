@@ -471,7 +471,9 @@ interface ITrustManager {
     /// MIT revoked, a PID marked revoked: `IIdentityVerifier.isVerifiedAsOf`) does not count; one
     /// made at or before it does, and so does a lapse (an avatar's ended session) at any time. An
     /// admin flag cleared since counts only if it was set at the end of that block (s27-fxl: one the
-    /// admin set later, then cleared, gave no identity at the block).
+    /// admin set later, then cleared, gave no identity at the block). The registry answers only for
+    /// an entry attested at or before that block (s27-rtd S1: a plain entry attested in place later
+    /// had no registry identity at it).
     function isIdentityVerifiedAsOf(bytes32 id, uint256 blockNumber) external view returns (bool);
 
     /// @notice `hasIdentityStanding` as the court reads it for a dispute whose snapshot is block
@@ -479,7 +481,8 @@ interface ITrustManager {
     /// withdrawal in force now (the admin's unverification, the registry's revocation:
     /// `IIdentityVerifier.revokedSince`) was made at or before that block. A revocation made later,
     /// or one lifted since, does not take standing away. An admin flag cleared since stands for the
-    /// entity only if it was set at the end of that block (s27-fxl).
+    /// entity only if it was set at the end of that block (s27-fxl); the registry stands for it only
+    /// if it was attested at or before that block (s27-rtd S1).
     function hasIdentityStandingAsOf(bytes32 id, uint256 blockNumber) external view returns (bool);
 
     /// @notice The reputation an entity had at the end of a past block (0 before it registered).

@@ -176,6 +176,11 @@ contract TrustManager is ITrustManager, AccessControl, EIP712 {
     /// set at (s26-rtx; s27-fxl: a flag set after the snapshot never counted for it;
     /// `isIdentityVerifiedAsOf`, `hasIdentityStandingAsOf`).
     mapping(bytes32 id => Checkpoints.Trace208) private _adminFlagHistory;
+    /// The block of an entry's in-place attestation (`_attestInPlace`; 0: attested when registered
+    /// or taken over, with no earlier history of its era, or not attested): the registry answers for
+    /// the entity as of a block only from then on (s27-rtd S1: a plain entry attested after a
+    /// dispute's snapshot had no registry standing at it).
+    mapping(bytes32 id => uint256) private _attestedAt;
 
     /// @param admin the governance account (admin role; sets verifiers, thresholds and roles)
     /// @param m the model parameters (validated: weights' mean 1, every factor <= 1, epochLength > 0)
@@ -309,8 +314,11 @@ contract TrustManager is ITrustManager, AccessControl, EIP712 {
     /// @dev The account that registered the id plainly attests it: the same party, not a reclaim.
     /// It keeps its generation (its pairs and credits, good or bad) and its flags; the standing is
     /// granted as the admin's first verification grants it (added, capped at 1, once), from this
-    /// block (h13-red D3: a dormant plain entry lends the attestation no age).
+    /// block (h13-red D3: a dormant plain entry lends the attestation no age). Its registry counts
+    /// from this block only (`_attestedAt`): as of an earlier block the entry stood only by the
+    /// admin's flag (s27-rtd S1).
     function _attestInPlace(bytes32 id, Kind kind, Stored storage e) private {
+        _attestedAt[id] = block.number;
         _vouch(id, e);
         e.status |= ATTESTED;
         emit EntityAttested(id, kind, msg.sender);
@@ -403,10 +411,7 @@ contract TrustManager is ITrustManager, AccessControl, EIP712 {
         uint256 toGeneration
     ) external returns (uint64 newTrust) {
         if (from == to) revert TrustManager__SelfRating(from);
-        if (_entities[from].controller != msg.sender) {
-            if (_entities[from].kind == Kind.None) revert TrustManager__UnknownEntity(from);
-            revert TrustManager__NotController(from, msg.sender);
-        }
+        if (_known(from).controller != msg.sender) revert TrustManager__NotController(from, msg.sender);
         Stored storage target = _entities[to];
         if (target.kind == Kind.None) revert TrustManager__UnknownEntity(to);
         // One controller's two entities are one rater: no rating of one's own entity.
@@ -668,13 +673,14 @@ contract TrustManager is ITrustManager, AccessControl, EIP712 {
     /// @dev The entity's verified identity (`verified`) or its standing, not counting a withdrawal
     /// made after block `blockNumber` (s26-rtx; at `block.number` nothing is later: the answer now).
     /// The admin flag counts first; the kind's registry only for an entity its owner registered
-    /// (attested): verified as of the block (`isVerifiedAsOf`: a lapsed session never is), or
-    /// standing unless its revocation in force was made at or before it (`revokedSince`). Failing
+    /// (attested) at or before the block (`_attestedAt`): verified as of the block
+    /// (`isVerifiedAsOf`: a lapsed session never is), or standing unless its revocation in force
+    /// was made at or before it (`revokedSince`). Failing
     /// both, an admin flag set at the end of the block and cleared since still counts (`_adminFlagHistory`).
     function _identityAsOf(bytes32 id, uint256 blockNumber, bool verified) private view returns (bool) {
         Stored storage e = _entities[id];
         if (e.flags & VERIFIED_BIT != 0) return true;
-        if (e.status & ATTESTED != 0) {
+        if (e.status & ATTESTED != 0 && _attestedAt[id] <= blockNumber) {
             IIdentityVerifier v = _verifiers[e.kind];
             if (address(v) != address(0)) {
                 if (verified) {
