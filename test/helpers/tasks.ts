@@ -56,6 +56,22 @@ export function useRsmsTaskSandbox(prefix: string, rns: string[]): { dir: () => 
   return { dir, keystore: () => ks! };
 }
 
+/** Runs `f` with console.log silenced (restored afterwards, also when `f` throws). */
+export async function quietly<T>(f: () => Promise<T>): Promise<T> {
+  const log = console.log;
+  console.log = () => undefined;
+  try {
+    return await f();
+  } finally {
+    console.log = log;
+  }
+}
+
+/** `rsms:join` of `rn` at `pool` in this process, its printed lines silenced: what the join tests run again and again. */
+export function joinQuietly(rn: string, pool = 1) {
+  return quietly(() => hre.run("rsms:join", { rn, pool }));
+}
+
 /** The error a promise rejects with; fails the test if it resolves. */
 export async function rejects(p: Promise<unknown>): Promise<Error> {
   try {

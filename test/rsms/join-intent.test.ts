@@ -11,7 +11,7 @@ import fs from "fs";
 import path from "path";
 import hre from "hardhat";
 import { Keystore, settled } from "../../offchain/storage/keystore";
-import { useRsmsTaskSandbox } from "../helpers/tasks";
+import { useRsmsTaskSandbox, joinQuietly } from "../helpers/tasks";
 import { KeystoreIntentPendingError } from "../../offchain/storage/errors";
 import { JOIN_INTENT, initialJoin, resolveJoinIntents } from "../../offchain/rsms/flows";
 import { Msrp } from "../../offchain/rsms/msrp";
@@ -38,14 +38,7 @@ describe("rsms: a join's records journaled with its transaction (Keystore.commit
 
   before(() => (ks = sandbox.keystore()));
 
-  const join = async (rn: string) => {
-    console.log = () => undefined;
-    try {
-      return await hre.run("rsms:join", { rn, pool: 1 });
-    } finally {
-      console.log = log;
-    }
-  };
+  const join = (rn: string) => joinQuietly(rn);
   const msrpRn = (name: string) => (ks.load("rsms-msrp") as { rns: Record<string, { used: boolean; pool: number }> }).rns[name];
 
   it("a join returns with both records committed through its intent, and the intent is gone once they are in place", async () => {

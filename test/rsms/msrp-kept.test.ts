@@ -14,7 +14,7 @@ import { fromHex } from "../../offchain/crypto/bytes";
 import { Msrp } from "../../offchain/rsms/msrp";
 import { tagOf } from "../../offchain/rsms/params";
 import { Keystore, settled } from "../../offchain/storage/keystore";
-import { useRsmsTaskSandbox } from "../helpers/tasks";
+import { useRsmsTaskSandbox, joinQuietly } from "../helpers/tasks";
 
 const ROOT = path.resolve(__dirname, "../..");
 
@@ -24,14 +24,7 @@ describe("rsms: the MSRP agent kept across joins is reloaded after any other wri
   const sandbox = useRsmsTaskSandbox("metatrust-kept-", ["k1", "k2", "k3", "k4", "k5", "k6", "k7", "k8", "k10", "k11"]);
   const msrpRn = (name: string) =>
     (new Keystore(sandbox.keystore().dir, undefined).load("rsms-msrp") as { rns: Record<string, Record<string, unknown>> }).rns[name];
-  const join = async (rn: string) => {
-    console.log = () => undefined;
-    try {
-      return await hre.run("rsms:join", { rn, pool: 1 });
-    } finally {
-      console.log = log;
-    }
-  };
+  const join = (rn: string) => joinQuietly(rn);
 
   it("another process's write of the MSRP's record between two joins is kept by the second join's commit", async () => {
     await join("k1"); // leaves its agent kept

@@ -19,20 +19,12 @@ import { ContractCodeGoneError } from "../../offchain/chain/direct";
 import { RsmsLedger } from "../../offchain/rsms/ledger";
 import { attach } from "../../offchain/chain/contracts";
 import { ResourcePoolRegistry__factory } from "../../typechain-types";
-import { useRsmsTaskSandbox, rejects } from "../helpers/tasks";
+import { useRsmsTaskSandbox, rejects, joinQuietly } from "../helpers/tasks";
 
 describe("s27-fxc: a join whose recordJoin is mined with no JoinRecorded (the registry's code gone)", function () {
   this.timeout(180_000);
-  const log = console.log;
   const sandbox = useRsmsTaskSandbox("metatrust-s27fxc-nocode-", ["g1", "g2"]);
-  const join = async (rn: string) => {
-    console.log = () => undefined;
-    try {
-      return await hre.run("rsms:join", { rn, pool: 1 });
-    } finally {
-      console.log = log;
-    }
-  };
+  const join = (rn: string) => joinQuietly(rn);
 
   it("fails naming the registry and its code gone, leaves no intent, and the next join checks the code again", async () => {
     await join("g1"); // the registry's code seen, the view read after it

@@ -14,20 +14,12 @@ import { RsmsLedger } from "../../offchain/rsms/ledger";
 import { attach } from "../../offchain/chain/contracts";
 import { ResourcePoolRegistry__factory } from "../../typechain-types";
 import { readDeployment } from "../../offchain/chain/deployments";
-import { useRsmsTaskSandbox } from "../helpers/tasks";
+import { useRsmsTaskSandbox, joinQuietly } from "../helpers/tasks";
 
 describe("s27-fxc: a journaled join whose every send the node refuses for its nonce", function () {
   this.timeout(180_000);
-  const log = console.log;
   const sandbox = useRsmsTaskSandbox("metatrust-s27fxc-nonce-", ["b1", "b2"]);
-  const join = async (rn: string) => {
-    console.log = () => undefined;
-    try {
-      return await hre.run("rsms:join", { rn, pool: 1 });
-    } finally {
-      console.log = log;
-    }
-  };
+  const join = (rn: string) => joinQuietly(rn);
   const reader = () =>
     new RsmsLedger(
       attach(ResourcePoolRegistry__factory, readDeployment("hardhat").contracts.ResourcePoolRegistry.address, hre.ethers.provider),

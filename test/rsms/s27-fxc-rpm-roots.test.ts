@@ -21,20 +21,12 @@ import { tagOf } from "../../offchain/rsms/params";
 import { noteChainReset } from "../../offchain/chain/reset";
 import { settled } from "../../offchain/storage/keystore";
 import { joinViewsSettled } from "../../offchain/rsms/flows";
-import { useRsmsTaskSandbox } from "../helpers/tasks";
+import { useRsmsTaskSandbox, quietly } from "../helpers/tasks";
 
 describe("s27-fxc: an RPM agent's loaded epoch whose root the chain no longer holds", function () {
   this.timeout(180_000);
-  const log = console.log;
   const sandbox = useRsmsTaskSandbox("metatrust-s27fxc-roots-", ["q1", "q2", "q3"]);
-  const quiet = async <T>(f: () => Promise<T>) => {
-    console.log = () => undefined;
-    try {
-      return await f();
-    } finally {
-      console.log = log;
-    }
-  };
+  const quiet = quietly;
 
   it("is loaded again from the root the join read: the old epoch's RN is refused, the new epoch's RN joins", async () => {
     const { operatorSigner, localState } = await import("../../tasks/lib/context");

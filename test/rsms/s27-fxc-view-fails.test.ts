@@ -16,20 +16,12 @@ import { attach } from "../../offchain/chain/contracts";
 import { noteChainReset } from "../../offchain/chain/reset";
 import { ResourcePoolRegistry__factory } from "../../typechain-types";
 import { readDeployment } from "../../offchain/chain/deployments";
-import { useRsmsTaskSandbox, rejects } from "../helpers/tasks";
+import { useRsmsTaskSandbox, rejects, joinQuietly } from "../helpers/tasks";
 
 describe("s27-fxc: the local view after a refresh that failed", function () {
   this.timeout(180_000);
-  const log = console.log;
   const sandbox = useRsmsTaskSandbox("metatrust-s27fxc-view-", ["v1", "v2"]);
-  const join = async (rn: string) => {
-    console.log = () => undefined;
-    try {
-      return await hre.run("rsms:join", { rn, pool: 1 });
-    } finally {
-      console.log = log;
-    }
-  };
+  const join = (rn: string) => joinQuietly(rn);
   const ctx = () => ({
     ledger: new RsmsLedger(
       attach(ResourcePoolRegistry__factory, readDeployment("hardhat").contracts.ResourcePoolRegistry.address, hre.ethers.provider),

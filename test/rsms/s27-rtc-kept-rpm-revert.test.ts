@@ -27,21 +27,13 @@ import { ResourceNode } from "../../offchain/rsms/rn";
 import { ResourcePoolManager } from "../../offchain/rsms/rpm";
 import { toHex } from "../../offchain/crypto/bytes";
 import { tagOf } from "../../offchain/rsms/params";
-import { useRsmsTaskSandbox } from "../helpers/tasks";
+import { useRsmsTaskSandbox, quietly, joinQuietly } from "../helpers/tasks";
 
 describe("s27-rtc: the RPM agent kept across joins after the chain went back under a filter epoch it loaded", function () {
   this.timeout(180_000);
-  const log = console.log;
   const sandbox = useRsmsTaskSandbox("metatrust-s27rtc-rpm-", ["r1", "r2", "r5"]);
-  const quiet = async <T>(f: () => Promise<T>) => {
-    console.log = () => undefined;
-    try {
-      return await f();
-    } finally {
-      console.log = log;
-    }
-  };
-  const join = (rn: string) => quiet(() => hre.run("rsms:join", { rn, pool: 1 }));
+  const quiet = quietly;
+  const join = (rn: string) => joinQuietly(rn);
   const msrpRn = (name: string) => (sandbox.keystore().load("rsms-msrp") as { rns: Record<string, { used: boolean }> }).rns[name];
   const reader = () =>
     new RsmsLedger(

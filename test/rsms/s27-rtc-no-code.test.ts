@@ -17,20 +17,12 @@ import hre from "hardhat";
 import { settled } from "../../offchain/storage/keystore";
 import { joinViewsSettled } from "../../offchain/rsms/flows";
 import { readDeployment } from "../../offchain/chain/deployments";
-import { useRsmsTaskSandbox } from "../helpers/tasks";
+import { useRsmsTaskSandbox, joinQuietly } from "../helpers/tasks";
 
 describe("s27-rtc: a join from the local view when the registry's address has no code any more", function () {
   this.timeout(180_000);
-  const log = console.log;
   const sandbox = useRsmsTaskSandbox("metatrust-s27rtc-nocode-", ["s1", "s2"]);
-  const join = async (rn: string) => {
-    console.log = () => undefined;
-    try {
-      return await hre.run("rsms:join", { rn, pool: 1 });
-    } finally {
-      console.log = log;
-    }
-  };
+  const join = (rn: string) => joinQuietly(rn);
   const msrpRn = (name: string) => (sandbox.keystore().load("rsms-msrp") as { rns: Record<string, { used: boolean }> }).rns[name];
 
   it("is refused, and the RN's secret is not marked used nor the RN joined, when the chain holds no registry", async () => {

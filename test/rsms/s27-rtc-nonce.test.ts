@@ -20,20 +20,12 @@ import { attach } from "../../offchain/chain/contracts";
 import { ResourcePoolRegistry__factory } from "../../typechain-types";
 import { readDeployment } from "../../offchain/chain/deployments";
 import { joinViewsSettled } from "../../offchain/rsms/flows";
-import { useRsmsTaskSandbox } from "../helpers/tasks";
+import { useRsmsTaskSandbox, joinQuietly } from "../helpers/tasks";
 
 describe("s27-rtc: a join after another sender of the MSRP's key used it (the process's local nonce is stale)", function () {
   this.timeout(180_000);
-  const log = console.log;
   const sandbox = useRsmsTaskSandbox("metatrust-s27rtc-nonce-", ["n1", "n2", "n3"]);
-  const join = async (rn: string) => {
-    console.log = () => undefined;
-    try {
-      return await hre.run("rsms:join", { rn, pool: 1 });
-    } finally {
-      console.log = log;
-    }
-  };
+  const join = (rn: string) => joinQuietly(rn);
   const msrpRn = (name: string) => (sandbox.keystore().load("rsms-msrp") as { rns: Record<string, { used: boolean }> }).rns[name];
   const reader = () =>
     new RsmsLedger(

@@ -28,20 +28,12 @@ import { tagOf } from "../../offchain/rsms/params";
 import { attach } from "../../offchain/chain/contracts";
 import { ResourcePoolRegistry__factory } from "../../typechain-types";
 import { readDeployment } from "../../offchain/chain/deployments";
-import { useRsmsTaskSandbox } from "../helpers/tasks";
+import { useRsmsTaskSandbox, joinQuietly } from "../helpers/tasks";
 
 describe("s27-rtc: the local view after a reorganisation under its cursor, when the read from block 0 is refused", function () {
   this.timeout(180_000);
-  const log = console.log;
   const sandbox = useRsmsTaskSandbox("metatrust-s27rtc-reset-", ["t1", "t2", "t3", "t4"]);
-  const join = async (rn: string) => {
-    console.log = () => undefined;
-    try {
-      return await hre.run("rsms:join", { rn, pool: 1 });
-    } finally {
-      console.log = log;
-    }
-  };
+  const join = (rn: string) => joinQuietly(rn);
   const ks = () => new Keystore(sandbox.keystore().dir, undefined);
   const msrpRn = (name: string) => (ks().load("rsms-msrp") as { rns: Record<string, { used: boolean }> }).rns[name];
   const address = () => readDeployment("hardhat").contracts.ResourcePoolRegistry.address;
