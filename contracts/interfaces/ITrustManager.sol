@@ -473,7 +473,9 @@ interface ITrustManager {
     /// admin flag cleared since counts only if it was set at the end of that block (s27-fxl: one the
     /// admin set later, then cleared, gave no identity at the block). The registry answers only for
     /// an entry attested at or before that block (s27-rtd S1: a plain entry attested in place later
-    /// had no registry identity at it).
+    /// had no registry identity at it). A take-over ends the replaced entry's admin flag at every
+    /// block (s27-review H1). The admin flag set now counts at every earlier block (a known limit:
+    /// disputes.md).
     function isIdentityVerifiedAsOf(bytes32 id, uint256 blockNumber) external view returns (bool);
 
     /// @notice `hasIdentityStanding` as the court reads it for a dispute whose snapshot is block

@@ -303,7 +303,16 @@ contract TrustManager is ITrustManager, AccessControl, EIP712 {
         address squatter = e.controller;
         uint256 previous = e.reputation;
         uint8 g = squatter == address(0) ? 0 : _nextGeneration(id, e.generation);
-        if (squatter != address(0)) _eraStart[id] = block.number;
+        if (squatter != address(0)) {
+            _eraStart[id] = block.number;
+            // The replaced entry's admin flag ends here, its history with it (s27-review H1): the
+            // history is emptied (its length set to 0; stale elements past it are never read, and
+            // the next push overwrites them), so no flag of an earlier era counts at any block.
+            Checkpoints.Trace208 storage history = _adminFlagHistory[id];
+            assembly ("memory-safe") {
+                sstore(history.slot, 0)
+            }
+        }
         _entities[id] = Stored(msg.sender, kind, 0, uint64(reputation), status, g);
         _checkpoint(id, reputation, grantedAt);
         _moveTotal(previous, reputation);

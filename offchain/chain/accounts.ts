@@ -33,6 +33,7 @@ import { MetatrustError } from "../errors";
 import type { Keystore } from "../storage/keystore";
 import { ChainWallet } from "./sender";
 import { minedReceipt } from "./mined";
+import { onChainReset } from "./reset";
 
 /** A role name: letters, digits and `:._-`, starting with a letter. */
 const ROLE = /^[A-Za-z][A-Za-z0-9:._-]{0,63}$/;
@@ -136,7 +137,11 @@ const recordKeys = new Map<string, Map<string, { record: string; key: string }>>
 const wallets = new WeakMap<object, Map<string, ChainWallet>>();
 
 /** Per runtime (keyed by its network: each task run gets a proxy of the runtime): when each address was last found (or made) funded. */
-const fundedAt = new WeakMap<object, Map<string, number>>();
+let fundedAt = new WeakMap<object, Map<string, number>>();
+// a balance seen before the chain was reset under this process says nothing now (s27-review L3)
+onChainReset(() => {
+  fundedAt = new WeakMap();
+});
 
 /**
  * Addresses as given, checksummed (`getAddress`): what isAddress + getAddress answer, remembered

@@ -4,7 +4,9 @@
  * node restarted or reverted under a running process; offchain/chain/direct.ts), or the join view's
  * cursor block replaced (offchain/rsms/join-view.ts). The caches of chain state a process keeps
  * listen and drop themselves: tasks/lib/context.ts `codeSeen` (addresses found to hold code), the
- * join views and the kept RSMS agents. Nothing here reads the chain.
+ * join views, the first live epochs and the kept RSMS agents (offchain/rsms/flows.ts, tasks/rsms.ts),
+ * the balances found sufficient (offchain/chain/accounts.ts `fundedAt`) and the TrustManagers'
+ * models (offchain/trust/ledger.ts). Nothing here reads the chain.
  */
 
 const listeners = new Set<(why: string) => void>();

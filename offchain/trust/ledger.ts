@@ -8,6 +8,7 @@ import { Contract, ZeroHash } from "ethers";
 import { sha256 } from "@noble/hashes/sha2.js";
 import type { TrustManager } from "../../typechain-types";
 import { minedReceipt } from "../chain/mined";
+import { onChainReset } from "../chain/reset";
 import { direct, eventCodecOf, lastBlockSeen, type DirectContract } from "../chain/direct";
 import { isNonceError } from "../chain/sender";
 import { abiParams } from "../chain/fastpath";
@@ -213,8 +214,15 @@ export async function signAgreementConsent(signer: Signer, tm: TrustManager, c: 
 /** The rating digest's encoding: abi.encode(bytes32 from, bytes32 to, uint64 trust, uint256 updatedAt). */
 const DIGEST_PARAMS = abiParams(["bytes32", "bytes32", "uint64", "uint256"]);
 
-/** The model of each TrustManager, per provider (see TrustLedger.getModel). */
-const models = new WeakMap<object, Map<string, Promise<TrustModel>>>();
+/**
+ * The model of each TrustManager, per provider (see TrustLedger.getModel); dropped when the chain
+ * is reset under this process (a redeployment at the same address may hold other parameters:
+ * s27-review L3).
+ */
+let models = new WeakMap<object, Map<string, Promise<TrustModel>>>();
+onChainReset(() => {
+  models = new WeakMap();
+});
 
 /** A mined transaction. */
 export type TxInfo = { hash: string; gasUsed: bigint; block: number };
