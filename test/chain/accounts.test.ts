@@ -6,6 +6,7 @@ import hre from "hardhat";
 import { Wallet, parseEther } from "ethers";
 import { devRoleSigner, fundingTarget, roleAccounts, roleEnvVar, roleRecord, UnknownAccountError } from "../../offchain/chain/accounts";
 import { Keystore } from "../../offchain/storage/keystore";
+import { noteChainReset } from "../../offchain/chain/reset";
 
 describe("chain/accounts: a key per role, from the environment or generated into the keystore", () => {
   const fresh = () => new Keystore(fs.mkdtempSync(path.join(os.tmpdir(), "metatrust-accounts-")));
@@ -27,6 +28,21 @@ describe("chain/accounts: a key per role, from the environment or generated into
     // and the address finds it again (an entity's controller recorded on-chain)
     expect(await (await acc.signer(address)).getAddress()).to.equal(address);
     expect(await acc.address("alice")).to.equal(address);
+  });
+
+  it("a balance found sufficient is asked again once the chain was reset under the process (s27-review L3)", async () => {
+    const ks = fresh();
+    const acc = roleAccounts(hre, ks, {});
+    const address = await (await acc.role("carol")).getAddress();
+    // the chain goes back under the process: the role's balance is gone
+    await hre.network.provider.send("hardhat_setBalance", [address, "0x0"]);
+    // within FUNDED_RECHECK_MS the balance seen before is trusted: nothing is asked, nothing sent
+    await acc.role("carol");
+    expect(await hre.ethers.provider.getBalance(address)).to.equal(0n);
+    // once a reset is noted, the next use asks again and funds it
+    noteChainReset("test: the chain went back");
+    await acc.role("carol");
+    expect(await hre.ethers.provider.getBalance(address)).to.equal(parseEther("10"));
   });
 
   it("a key from the environment wins, and the keystore stays empty", async () => {
