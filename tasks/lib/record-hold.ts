@@ -13,10 +13,24 @@
  * - While a live service holds the folder, the command refuses in one line naming the service's
  *   pid, having loaded and written nothing (the caller's `refusal`). The service in turn waits at
  *   its start for a command that holds the folder, and loads its record only once it holds the lock.
+ * - The lock outlives the run by {@link HOLD_LEASE_MS} (a lease): the same command of this process
+ *   run again meanwhile takes it over as it stands; anything else of this process has it released
+ *   first; the process's exit releases it.
  */
 import fs from "node:fs";
 import path from "node:path";
 import { RefusedError } from "./cli";
+
+/**
+ * How long a command's lock outlives its run (ms): the next command of this process with the same
+ * name takes it over with no write (offchain/services/folder-lock.ts FolderLock.lease; issue 20:
+ * about 0.12 ms of an RSMS join in a script that joins RNs one after the other, with other work
+ * between them). Another process waits this long at most more than before (its own poll is every
+ * 200 ms; folder-lock's LEASE_GRACE_MS, longer than this, keeps that wait silent), and a process
+ * that runs the same command with gaps shorter than this keeps the folder until it pauses (as
+ * before, a waiter's poll rarely met the gap between two commands).
+ */
+export const HOLD_LEASE_MS = 250;
 
 /** This process's commands holding a service folder, by canonical folder: each waits for the one before. */
 const queues = new Map<string, Promise<void>>();
@@ -80,7 +94,7 @@ export async function withServiceFolder<T>(
       return await run();
     } finally {
       held.delete(key);
-      lock.release();
+      lock.lease(HOLD_LEASE_MS);
     }
   } finally {
     done();

@@ -18,12 +18,20 @@ describe("rsms: an RSMS join journals the RN it changed, not the MSRP's whole re
 
   it("the bytes a join journals do not grow from 20 to 300 RNs; a fresh process reads every join", async () => {
     const writeSync = fs.writeSync;
+    const writeFileSync = fs.writeFileSync;
     let bytes = 0;
-    // the journal is written with fs.writeSync (Keystore.commit): count what a join writes
+    const size = (data: unknown) => (typeof data === "string" ? Buffer.byteLength(data) : (data as NodeJS.ArrayBufferView).byteLength);
+    // the journal is written with fs.writeSync (Keystore.commit) and fs.writeFileSync on its open
+    // file (Keystore.commitIntent, a join's): count what a join writes there and to the keystore's
+    // files (not the folder lock's text, outside the keystore: tasks/lib/record-hold.ts)
     fs.writeSync = ((fd: number, buffer: NodeJS.ArrayBufferView, ...rest: unknown[]) => {
-      bytes += buffer.byteLength;
+      bytes += size(buffer);
       return (writeSync as (...a: unknown[]) => number)(fd, buffer, ...rest);
     }) as typeof fs.writeSync;
+    fs.writeFileSync = ((file: fs.PathOrFileDescriptor, data: unknown, ...rest: unknown[]) => {
+      if (typeof file === "number" || String(file).includes(`${path.sep}keystore${path.sep}`)) bytes += size(data);
+      return (writeFileSync as (...a: unknown[]) => void)(file, data, ...rest);
+    }) as typeof fs.writeFileSync;
     const joinBytes = async (name: string) => {
       await settled();
       bytes = 0;
@@ -40,9 +48,12 @@ describe("rsms: an RSMS join journals the RN it changed, not the MSRP's whole re
       for (let i = 20; i < 300; i++) await hre.run("rsms:rn:register", { name: `f${i}`, pool: 1 });
       await hre.run("rsms:filter:publish", { pool: 1 });
       const large = [await joinBytes("f298"), await joinBytes("f299")];
-      expect(Math.max(...large), `a join journals ${small} bytes at 20 RNs, ${large} at 300`).to.be.at.most(1.2 * Math.min(...small));
+      const said = `a join journals ${small} bytes at 20 RNs, ${large} at 300`;
+      expect(Math.min(...small), said).to.be.greaterThan(0);
+      expect(Math.max(...large), said).to.be.at.most(1.2 * Math.min(...small));
     } finally {
       fs.writeSync = writeSync;
+      fs.writeFileSync = writeFileSync;
     }
     await settled();
     // a fresh process (no overlay, no cache): the record as base and patches reads as every join left it

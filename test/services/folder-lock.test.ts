@@ -9,7 +9,34 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { spawn, type ChildProcess } from "node:child_process";
-import { FolderHold, FolderLockedError, LOCK_FILE, acquireFolder, liveHolder, lockFolder } from "../../offchain/services/folder-lock";
+import {
+  FolderHold,
+  FolderLockedError,
+  LEASE_GRACE_MS,
+  LOCK_FILE,
+  acquireFolder,
+  liveHolder,
+  lockFolder,
+} from "../../offchain/services/folder-lock";
+
+const ROOT = path.resolve(__dirname, "../..");
+
+/** A child process that takes a command's lock of `dir`, leases it for `ms`, says "leased", then lives on (or exits: `exit`). */
+async function leaser(dir: string, ms: number, exit = false): Promise<ChildProcess> {
+  const code = `const f = require("./offchain/services/folder-lock"); const l = f.lockFolder(process.argv[1], "rsms:join", undefined, { task: true }); l.lease(Number(process.argv[2])); console.log("leased"); ${exit ? "process.exit(0);" : "setInterval(() => {}, 60000);"}`;
+  const child = spawn(process.execPath, ["-r", "ts-node/register/transpile-only", "-e", code, dir, String(ms)], {
+    cwd: ROOT,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let err = "";
+  child.stderr!.on("data", (b) => (err += String(b)));
+  await new Promise<void>((resolve, reject) => {
+    child.stdout!.on("data", (b) => String(b).includes("leased") && resolve());
+    child.on("exit", (c) => (exit && c === 0 ? resolve() : reject(new Error(`the leaser exited (${c}): ${err}`))));
+  });
+  if (exit && child.exitCode === null) await new Promise((resolve) => child.on("exit", resolve));
+  return child;
+}
 
 const dirOf = () => fs.mkdtempSync(path.join(os.tmpdir(), "metatrust-folder-lock-"));
 const lockText = (pid: number) => JSON.stringify({ pid, started: "2026-01-01T00:00:00.000Z", service: "msrp" });
@@ -138,5 +165,97 @@ describe("folder-lock: one process per service data folder (s17-redA F20)", func
     expect(e!.holder).to.include({ pid: process.pid, service: "idp" });
     expect(waitedForService, "a service's lock is not waited for").to.deep.equal([]);
     await hold.stop(async () => undefined);
+  });
+
+  describe("a command's lease (issue 20: FolderLock.lease, tasks/lib/record-hold.ts)", () => {
+    const text = (dir: string) => fs.readFileSync(path.join(dir, LOCK_FILE), "utf8");
+
+    it("the same command of this process takes the leased lock over as it stands (no write); it is released when the lease ends", async () => {
+      const dir = dirOf();
+      const first = lockFolder(dir, "rsms:join", undefined, { task: true });
+      const placed = text(dir);
+      const ino = fs.statSync(first.file).ino;
+      first.lease(60_000);
+      await new Promise((go) => setTimeout(go, 5)); // a later start time, were the lock placed anew
+      const again = lockFolder(dir, "rsms:join", undefined, { task: true });
+      expect(text(dir), "the lock's text").to.equal(placed);
+      expect(fs.statSync(again.file).ino, "the lock's file").to.equal(ino);
+      again.lease(30);
+      expect(fs.existsSync(again.file), "the lock while leased").to.equal(true);
+      await new Promise((go) => setTimeout(go, 80));
+      expect(fs.existsSync(again.file), "the lock after its lease").to.equal(false);
+    });
+
+    it("anything else of this process has the lease released first and takes the folder at once: another command, a service (through another spelling of the folder)", async () => {
+      const dir = dirOf();
+      lockFolder(dir, "rsms:join", undefined, { task: true }).lease(60_000);
+      const waits: string[] = [];
+      const other = await acquireFolder(dir, "rsms:rotate", { task: true, staleOwn: true, onWait: (l) => waits.push(l) });
+      expect(JSON.parse(text(dir)).service, "the lock's command").to.equal("rsms:rotate");
+      other.lease(60_000);
+      const link = path.join(os.tmpdir(), `metatrust-folder-lock-link-${process.pid}-${Date.now()}`);
+      fs.symlinkSync(dir, link);
+      try {
+        const hold = new FolderHold("msrp");
+        const t0 = Date.now();
+        expect(await hold.start(link, async () => "up")).to.equal("up");
+        expect(Date.now() - t0, "the service's start (no wait for the lease)").to.be.lessThan(LEASE_GRACE_MS);
+        expect(JSON.parse(text(dir)))
+          .to.include({ pid: process.pid, service: "msrp" })
+          .and.not.have.property("task");
+        expect(waits, "no wait for this process's own lease").to.deep.equal([]);
+        await hold.stop(async () => undefined);
+      } finally {
+        fs.rmSync(link, { force: true });
+      }
+      expect(fs.existsSync(path.join(dir, LOCK_FILE))).to.equal(false);
+    });
+
+    it("a lease whose file was removed meanwhile is not taken over: the command places a lock of its own", async () => {
+      const dir = dirOf();
+      const first = lockFolder(dir, "rsms:join", undefined, { task: true });
+      const placed = text(dir);
+      first.lease(60_000);
+      fs.rmSync(first.file);
+      const dead = JSON.stringify({ pid: process.pid, started: "2026-01-01T00:00:00.000Z", service: "rsms:join", task: true });
+      fs.writeFileSync(first.file, dead); // not the lease's text: another lock
+      await new Promise((go) => setTimeout(go, 5)); // a later start time for the lock placed now
+      const again = lockFolder(dir, "rsms:join", () => undefined, { task: true, staleOwn: true });
+      expect(text(dir)).to.not.equal(placed).and.not.equal(dead);
+      again.release();
+    });
+
+    it("another process's lease: a command here waits for it silently (no notice) and takes the folder once it ends", async () => {
+      const dir = dirOf();
+      child = await leaser(dir, 25);
+      const waits: string[] = [];
+      const lock = await acquireFolder(dir, "rsms:join", { task: true, onWait: (l) => waits.push(l), pollMs: 20 });
+      expect(JSON.parse(text(dir)).pid).to.equal(process.pid);
+      expect(waits, "the notice").to.deep.equal([]);
+      lock.release();
+    });
+
+    it("a command's hold (tasks/lib/record-hold.ts) is leased: the same command run again meanwhile keeps the lock as it stands; another command gets one of its own", async () => {
+      const { withServiceFolder, HOLD_LEASE_MS } = await import("../../tasks/lib/record-hold");
+      expect(LEASE_GRACE_MS, "a lease that ends unused is waited for silently").to.be.greaterThan(HOLD_LEASE_MS);
+      const dir = dirOf();
+      const refusal = () => "refused";
+      const during = (task: string) => withServiceFolder(task, dir, refusal, async () => text(dir));
+      const first = await during("rsms:join");
+      await new Promise((go) => setTimeout(go, 5)); // a later start time, were the lock placed anew
+      expect(await during("rsms:join"), "the lock of the next join").to.equal(first);
+      expect(text(dir), "the lock after the run").to.equal(first);
+      await new Promise((go) => setTimeout(go, 5));
+      const other = await during("rsms:rn:register");
+      expect(JSON.parse(other).service).to.equal("rsms:rn:register");
+      await new Promise((go) => setTimeout(go, HOLD_LEASE_MS + 30));
+      expect(fs.existsSync(path.join(dir, LOCK_FILE)), "the lock after the lease").to.equal(false);
+    });
+
+    it("the exit of a process releases its lease", async () => {
+      const dir = dirOf();
+      child = await leaser(dir, 60_000, true);
+      expect(fs.existsSync(path.join(dir, LOCK_FILE)), "the lock after the leaser's exit").to.equal(false);
+    });
   });
 });
