@@ -80,6 +80,40 @@ type SealedFile = PatchMarks & {
   ciphertext: string;
 };
 
+/**
+ * A patched record's head (`<name>.head`): the base it applies to (its `gen`), the field its
+ * patches replace entries of, the patches in order and the sum (`sha`: SHA-256, 0x-hex) of each
+ * patch file's text as its commit wrote it. A head an older build wrote has no `sums`.
+ */
+type Head = { base?: unknown; field?: unknown; patches?: unknown; sums?: unknown };
+
+/** A head's sums, if it carries one for each patch it lists (else undefined: an older build's head). */
+function headSums(head: Head): string[] | undefined {
+  const { patches, sums } = head;
+  if (!Array.isArray(patches) || !Array.isArray(sums) || sums.length !== patches.length) return undefined;
+  return sums.every((x) => typeof x === "string") ? (sums as string[]) : undefined;
+}
+
+/**
+ * A patch file whose text is not the one its head's sum is of: another hand wrote it, or it was
+ * read while another process's commits replaced the record's files (a base and head read before a
+ * whole write and a new patch of it, the patch after). `load` and `loadStamped` read the record
+ * again when its base or head changed meanwhile (at most PATCH_READ_TRIES reads); otherwise it is
+ * what it says, a corrupted file.
+ */
+class PatchSumMismatch extends KeystoreCorruptedError {
+  constructor(
+    file: string,
+    headName: string,
+    /** The head text whose sum the patch did not match. */
+    readonly headText: string,
+  ) {
+    super(file, `its text is not the one whose sum ${headName} lists`);
+  }
+}
+/** How many times `load` reads a patched record whose base or head changed while its patches were read. */
+const PATCH_READ_TRIES = 3;
+
 function checksum(data: KeystoreData): string {
   return sha(JSON.stringify(data));
 }
@@ -177,18 +211,32 @@ export class Keystore {
    *   KeystoreWrongPassphraseError
    */
   load<T extends KeystoreData = KeystoreData>(name: string): T {
-    const { data, marks } = this.read(name);
-    return (marks.patched === undefined ? data : this.merged(name, data, marks).data) as T;
+    for (let tries = 1; ; tries++) {
+      const file = this.file(name);
+      this.recover();
+      this.guard(name);
+      const text = this.text(name, file);
+      const { data, marks } = this.parse(name, file, text);
+      if (marks.patched === undefined) return data as T;
+      try {
+        return this.merged(name, data, marks, (n) => this.textOf(n)).data as T;
+      } catch (e) {
+        // a patch read while another process's commits replaced the files: read again (see PatchSumMismatch)
+        if (!(e instanceof PatchSumMismatch) || tries >= PATCH_READ_TRIES) throw e;
+        if (this.textOf(name) === text && this.textOf(`${name}.head`) === e.headText) throw e;
+      }
+    }
   }
 
   /**
    * The texts a record is made of as it stands, by record name: its file's and, for a record kept
-   * as a base and patches, its head's and those of the patches the head lists. Two equal stamps
-   * ({@link sameStamp}) are the same record, whoever wrote it: a caller that keeps an object built
-   * from a record across commands (tasks/rsms.ts keeps the MSRP agent) reads the stamp, a few
-   * files, and rebuilds the object when it differs, so a change by another process, or by other
-   * code of this one, is seen (this process's commits not yet renamed into place included, as
-   * `load` sees them).
+   * as a base and patches, its head's, which lists the patches with the sum of each (issue 20: two
+   * files read, not up to 18). A head an older build wrote, without sums, brings the texts of the
+   * patches it lists too. Two equal stamps ({@link sameStamp}) are the same record, whoever wrote
+   * it through a Keystore (the argument is in the file comment): a caller that keeps an object
+   * built from a record across commands (tasks/rsms.ts keeps the MSRP agent) reads the stamp and
+   * rebuilds the object when it differs, so a change by another process, or by other code of this
+   * one, is seen (this process's commits not yet renamed into place included, as `load` sees them).
    * @throws as `load`
    */
   stamp(name: string): RecordStamp {
@@ -197,34 +245,64 @@ export class Keystore {
     this.guard(name);
     const out: RecordStamp = { [name]: this.text(name, file) };
     const headName = `${name}.head`;
-    const headFile = this.file(headName);
-    let headText: string;
-    try {
-      headText = this.text(headName, headFile);
-    } catch (e) {
-      if (e instanceof KeystoreNotFoundError) return out;
-      throw e;
-    }
+    const headText = this.textOf(headName);
+    if (headText === undefined) return out;
     out[headName] = headText;
-    const patches = (this.parse(headName, headFile, headText).data as { patches?: unknown }).patches;
-    if (Array.isArray(patches)) for (const p of patches) out[String(p)] = this.text(String(p), this.file(String(p)));
+    const head = this.parse(headName, this.file(headName), headText).data as Head;
+    if (Array.isArray(head.patches) && headSums(head) === undefined)
+      for (const p of head.patches) out[String(p)] = this.text(String(p), this.file(String(p)));
     return out;
   }
 
   /**
+   * The stamp {@link stamp} gives after a commit that wrote `texts` (what `commit` returns, or a
+   * commitIntent's `texts` once applied) over a record whose stamp was `before`, computed without
+   * reading the disk: a caller that keeps the object it committed (tasks/rsms.ts keepMsrp) keeps
+   * it with this stamp.
+   * @param name - the record
+   * @param before - its stamp when the commit was prepared
+   * @param texts - the texts the commit wrote (other records' are ignored)
+   */
+  stampAfter(name: string, before: RecordStamp, texts: RecordStamp): RecordStamp {
+    const out: RecordStamp = { ...before };
+    for (const [n, t] of Object.entries(texts)) if (n === name || n.startsWith(`${name}.`)) out[n] = t;
+    const headName = `${name}.head`;
+    if (out[headName] === undefined) return out;
+    const head = this.parse(headName, this.file(headName), out[headName]).data as Head;
+    if (headSums(head) === undefined) return out; // an older build's head: its patches' texts stay in the stamp
+    return { [name]: out[name], [headName]: out[headName] };
+  }
+
+  /**
    * A record's data (as `load` gives it) and its stamp, the data built from the very texts the
-   * stamp holds: the two agree whatever another process writes meanwhile.
+   * stamp holds (and, for a head with sums, from patch texts with those sums): the two agree
+   * whatever another process writes meanwhile.
    * @throws as `load`
    */
   loadStamped<T extends KeystoreData = KeystoreData>(name: string): { data: T; stamp: RecordStamp } {
-    const stamp = this.stamp(name);
-    const readOf = (n: string) => {
-      if (stamp[n] === undefined) throw new KeystoreNotFoundError(n, this.file(n));
-      return this.parse(n, this.file(n), stamp[n]);
-    };
-    const { data, marks } = readOf(name);
-    const merged = marks.patched === undefined ? data : this.merged(name, data, marks, readOf, (n) => stamp[n] !== undefined).data;
-    return { data: merged as T, stamp };
+    for (let tries = 1; ; tries++) {
+      const stamp = this.stamp(name);
+      const file = this.file(name);
+      const { data, marks } = this.parse(name, file, stamp[name]);
+      if (marks.patched === undefined) return { data: data as T, stamp };
+      const textOf = (n: string) => stamp[n] ?? (n === `${name}.head` ? undefined : this.text(n, this.file(n)));
+      try {
+        return { data: this.merged(name, data, marks, textOf).data as T, stamp };
+      } catch (e) {
+        // a patch read while another process's commits replaced the files: read again (see PatchSumMismatch)
+        if (!(e instanceof PatchSumMismatch) || tries >= PATCH_READ_TRIES || sameStamp(stamp, this.stamp(name))) throw e;
+      }
+    }
+  }
+
+  /** A record file's text as {@link text} gives it, or undefined if there is none. */
+  private textOf(name: string): string | undefined {
+    try {
+      return this.text(name, this.file(name));
+    } catch (e) {
+      if (e instanceof KeystoreNotFoundError) return undefined;
+      throw e;
+    }
   }
 
   /**
@@ -237,7 +315,11 @@ export class Keystore {
     const file = this.file(name);
     this.recover();
     this.guard(name);
-    const text = this.text(name, file);
+    return this.sharedParse(name, file, this.text(name, file));
+  }
+
+  /** `parse` of a file's text for a caller that only reads it, kept (see {@link readShared}). */
+  private sharedParse(name: string, file: string, text: string): { data: KeystoreData; marks: PatchMarks } {
     const kept = parsedText.get(file);
     if (kept && kept.text === text) return kept.parsed;
     const parsed = this.parse(name, file, text);
@@ -254,14 +336,6 @@ export class Keystore {
       if ((e as NodeJS.ErrnoException).code === "ENOENT") throw new KeystoreNotFoundError(name, file);
       throw e;
     }
-  }
-
-  /** A record's own file: its data (without patches) and its patch marks. */
-  private read(name: string): { data: KeystoreData; marks: PatchMarks } {
-    const file = this.file(name);
-    this.recover();
-    this.guard(name);
-    return this.parse(name, file, this.text(name, file));
   }
 
   /** A record file's text, checked and parsed (decrypted when sealed). */
@@ -307,36 +381,64 @@ export class Keystore {
   }
 
   /**
-   * The patches a patched record's head lists, as {@link merged} takes them (none when there is no
-   * head, or it belongs to another base: a stale head), read from the kept parses.
+   * The patches a patched record's head lists and their sums, as {@link merged} gives them (none
+   * when there is no head, or it belongs to another base: a stale head), read from the kept parses.
+   * A head an older build wrote has no sums: they are computed here, once, from the patch files as
+   * they stand, each checked as `load` checks it (its checksum, or its seal), and the head this
+   * commit writes carries them (see the file comment).
    */
-  private headPatches(name: string, field: string, marks: PatchMarks): string[] {
+  private headPatches(name: string, field: string, marks: PatchMarks): { patches: string[]; sums: string[] } {
     const headName = `${name}.head`;
-    if (!this.exists(headName)) return [];
-    const head = this.readShared(headName).data as { base?: unknown; field?: unknown; patches?: unknown };
-    if (head.base !== marks.gen || head.field !== field || !Array.isArray(head.patches)) return [];
-    return head.patches as string[];
+    if (!this.exists(headName)) return { patches: [], sums: [] };
+    const head = this.readShared(headName).data as Head;
+    if (head.base !== marks.gen || head.field !== field || !Array.isArray(head.patches)) return { patches: [], sums: [] };
+    const patches = head.patches as string[];
+    const sums =
+      headSums(head) ??
+      patches.map((p) => {
+        const text = this.text(p, this.file(p));
+        this.sharedParse(p, this.file(p), text);
+        return sha(text);
+      });
+    return { patches, sums };
   }
 
   /**
-   * A patched record's data with its patches applied, in order, and the patches its head lists
-   * (none when there is no head, or when the head belongs to another base: a stale head).
+   * A patched record's data with its patches applied, in order, the patches its head lists (none
+   * when there is no head, or when the head belongs to another base: a stale head) and the sum of
+   * each patch text applied. Each patch's text is checked against the sum its head lists (a head
+   * with sums) before it is parsed.
+   * @param textOf - a record file's text (undefined if there is none: for the head)
+   * @param parse - its parse (default: `parse`, a new object for `load`'s callers)
+   * @throws KeystoreCorruptedError (a PatchSumMismatch) naming a patch file whose text is not the
+   *   one its head's sum is of
    */
   private merged(
     name: string,
     data: KeystoreData,
     marks: PatchMarks,
-    read: (name: string) => { data: KeystoreData } = (n) => this.read(n),
-    exists: (name: string) => boolean = (n) => this.exists(n),
-  ): { data: KeystoreData; patches: string[] } {
+    textOf: (name: string) => string | undefined,
+    parse: (name: string, file: string, text: string) => { data: KeystoreData } = (n, f, t) => this.parse(n, f, t),
+  ): { data: KeystoreData; patches: string[]; sums: string[] } {
     const field = marks.patched!;
     const headName = `${name}.head`;
-    if (!exists(headName)) return { data, patches: [] };
-    const head = read(headName).data as { base?: unknown; field?: unknown; patches?: unknown };
-    if (head.base !== marks.gen || head.field !== field || !Array.isArray(head.patches)) return { data, patches: [] };
+    const headText = textOf(headName);
+    if (headText === undefined) return { data, patches: [], sums: [] };
+    const head = parse(headName, this.file(headName), headText).data as Head;
+    if (head.base !== marks.gen || head.field !== field || !Array.isArray(head.patches)) return { data, patches: [], sums: [] };
+    const listed = headSums(head);
     const entries = { ...((data[field] as Record<string, unknown> | undefined) ?? {}) };
-    for (const p of head.patches as string[]) Object.assign(entries, (read(p).data as { entries: Record<string, unknown> }).entries);
-    return { data: { ...data, [field]: entries }, patches: head.patches as string[] };
+    const sums: string[] = [];
+    for (const [i, p] of (head.patches as string[]).entries()) {
+      const file = this.file(p);
+      const text = textOf(p);
+      if (text === undefined) throw new KeystoreNotFoundError(p, file);
+      const sum = sha(text);
+      if (listed !== undefined && sum !== listed[i]) throw new PatchSumMismatch(file, headName, headText);
+      sums.push(sum);
+      Object.assign(entries, (parse(p, file, text).data as { entries: Record<string, unknown> }).entries);
+    }
+    return { data: { ...data, [field]: entries }, patches: head.patches as string[], sums };
   }
 
   private write(name: string, data: KeystoreData): void {
@@ -533,6 +635,21 @@ export class Keystore {
     const out: Record<string, KeystoreData> = {};
     for (const [name, d] of Object.entries(records)) if (typeof d !== "function") out[name] = d;
     const marks: Record<string, PatchMarks> = {};
+    /** Texts serialized already: a patch's, whose sum its head carries. */
+    const texts: Record<string, string> = {};
+    // the next patch `<name>.p<i>` of these entries, and the head that lists it after `head`'s, each with its text's sum
+    const addPatch = (
+      name: string,
+      field: string,
+      base: string,
+      head: { patches: string[]; sums: string[] },
+      entries: Record<string, unknown>,
+    ) => {
+      const p = `${name}.p${head.patches.length}`;
+      texts[p] = this.serialize(p, { entries });
+      out[p] = { entries };
+      out[`${name}.head`] = { base, field, patches: [...head.patches, p], sums: [...head.sums, sha(texts[p])] };
+    };
     for (const [name, field] of Object.entries(opts.patch ?? {})) {
       if (records[name] === undefined) continue;
       // The caller's word that only these entries changed (commitIntent's `entries`): a patch of
@@ -540,14 +657,12 @@ export class Keystore {
       const given = opts.entries?.[name];
       if (given !== undefined) {
         const cur = this.exists(name) ? this.readShared(name) : undefined;
-        const patches =
+        const head =
           cur && cur.marks.patched === field && cur.marks.gen !== undefined ? this.headPatches(name, field, cur.marks) : undefined;
-        if (patches !== undefined && patches.length < PATCH_MAX) {
+        if (head !== undefined && head.patches.length < PATCH_MAX) {
           delete out[name];
           if (Object.keys(given).length === 0) continue;
-          const p = `${name}.p${patches.length}`;
-          out[p] = { entries: given };
-          out[`${name}.head`] = { base: cur!.marks.gen, field, patches: [...patches, p] };
+          addPatch(name, field, cur!.marks.gen!, head, given);
           continue;
         }
       }
@@ -559,25 +674,31 @@ export class Keystore {
       // read only (compared with the new data): parses kept from this process's earlier reads serve
       const cur = this.exists(name) ? this.readShared(name) : undefined;
       let changed: Record<string, unknown> | undefined;
-      let patches: string[] = [];
+      let head = { patches: [] as string[], sums: [] as string[] };
       if (cur && cur.marks.patched === field && cur.marks.gen !== undefined) {
-        const m = this.merged(name, cur.data, cur.marks, (n) => this.readShared(n));
-        patches = m.patches;
+        // the patch texts as they stand (checked against the head's sums, or summed here for an older build's head)
+        const m = this.merged(
+          name,
+          cur.data,
+          cur.marks,
+          (n) => this.textOf(n),
+          (n, f, t) => this.sharedParse(n, f, t),
+        );
+        head = m;
         changed = changedEntries(m.data, next, field, entriesOf);
       }
-      if (changed !== undefined && patches.length < PATCH_MAX) {
+      if (changed !== undefined && head.patches.length < PATCH_MAX) {
         delete out[name];
         if (Object.keys(changed).length === 0) continue; // nothing changed
-        const p = `${name}.p${patches.length}`;
-        out[p] = { entries: changed };
-        out[`${name}.head`] = { base: cur!.marks.gen, field, patches: [...patches, p] };
+        addPatch(name, field, cur!.marks.gen!, head, changed);
       } else marks[name] = { gen: toHex(randomBytes(16)).slice(2), patched: field }; // whole: a new base
     }
     mark("ks.compared");
     return Object.entries(out).map(([name, data]) => {
       const file = this.file(name);
       const pending = overlay.get(file);
-      return { name, file, base: pending !== undefined ? sha(pending) : fileHash(file), text: this.serialize(name, data, marks[name]) };
+      const text = texts[name] ?? this.serialize(name, data, marks[name]);
+      return { name, file, base: pending !== undefined ? sha(pending) : fileHash(file), text };
     });
   }
 
