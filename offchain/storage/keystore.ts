@@ -31,9 +31,43 @@
  *   the caller applies it once the receipt and the fsync are in, or drops it. An intent a crash
  *   left blocks the records it names until a resolver asks the chain (offchain/rsms/flows.ts
  *   resolveJoinIntents); `recover` never replays one.
- * - `stamp` gives the texts a record is made of (its file, and its head and patches): a caller that
- *   keeps an object built from a record across commands (the MSRP agent, tasks/rsms.ts) reuses it
- *   only while the stamp is the one its own commit left, so a write by any process is seen.
+ * - `stamp` gives the texts a record is made of: its file's and, for a patched record, its head's
+ *   (the patches' too for a head an older build wrote): a caller that keeps an object built from a
+ *   record across commands (the MSRP agent, tasks/rsms.ts) reuses it only while the stamp is the
+ *   one its own commit left (`stampAfter`), so a write by any process is seen.
+ *
+ * Why a patched record's base and head texts stand for the whole record (issue 20: the stamp reads
+ * two files, not up to PATCH_MAX + 2). A head lists its patches in order with `sums`, the SHA-256
+ * of each patch file's text as its commit serialized it, carried forward from head to head; the
+ * head's own checksum (or seal) covers them. The record `load` gives is a function of the base's
+ * text, the head's and the texts of the patches the head lists, and every reader of a patch
+ * (`load`, `loadStamped`, a commit's comparison with the record as it stands) takes its text only
+ * if its SHA-256 is the head's sum, else KeystoreCorruptedError names the file. So two reads under
+ * the same base and head texts apply the same patch texts (short of a SHA-256 collision): the same
+ * record. And any writer that writes through a Keystore, whether it holds the folder lock or not,
+ * changes one of the two texts with every change: a whole write is a new base (a new random `gen`);
+ * a patch is written only in the journal that writes a head listing it with its sum, so a patch
+ * appended lengthens the list, and a p_i written again under the same list (two writers that took
+ * no lock, each preparing p_i over the same head) changes the sum unless the texts are the same
+ * (a sealed text never is: a fresh nonce). An older build's writer writes a head without sums, a
+ * new text too. Limits: (1) a patch file changed by a hand, base and head untouched, leaves the
+ * stamp as it was: a kept object is still reused, and the change is caught at the next read of the
+ * patches (another command's load, a commit that writes the record whole), which refuses the
+ * record, never merges the file; before, the stamp itself saw it. (2) Two lockless writers whose
+ * renames interleave (one's p_i, the other's head) leave a record every load refuses, where before
+ * one's entries were merged under the other's head unseen; the folder lock is what keeps writers
+ * apart. (3) A reader races a writer: a commit renames each patch into place before the head that
+ * lists it (journal order, in the background apply, a flush and a replay alike), so a head never
+ * lists a patch not yet in place; but a reader that read the base and head before a whole write
+ * and a new p0 of the new base, and p0 after them, finds p0 not its head's sum. Before, that read
+ * merged the new p0 into the old base silently; now `load` and `loadStamped` read the record again
+ * when its base or head changed meanwhile (at most PATCH_READ_TRIES times), and a mismatch under
+ * an unchanged base and head is corruption. A head an older build wrote has no sums: its stamp
+ * holds the patch texts (as before), and the next patch commit sums the patch files as they stand,
+ * each checked by its checksum or seal: the texts that stamp held and the writer's stamp check
+ * (holding the folder) compared, rather than writing the record whole, which would put a whole
+ * write of the largest record on the first join after an upgrade. An older build reads a head with
+ * sums as before (it ignores them).
  */
 import { createHash } from "crypto";
 import fs from "fs";
@@ -248,7 +282,8 @@ export class Keystore {
     const headText = this.textOf(headName);
     if (headText === undefined) return out;
     out[headName] = headText;
-    const head = this.parse(headName, this.file(headName), headText).data as Head;
+    // read only: the parse of the same head text is kept (a sealed head is not decrypted at every stamp)
+    const head = this.sharedParse(headName, this.file(headName), headText).data as Head;
     if (Array.isArray(head.patches) && headSums(head) === undefined)
       for (const p of head.patches) out[String(p)] = this.text(String(p), this.file(String(p)));
     return out;
@@ -268,7 +303,7 @@ export class Keystore {
     for (const [n, t] of Object.entries(texts)) if (n === name || n.startsWith(`${name}.`)) out[n] = t;
     const headName = `${name}.head`;
     if (out[headName] === undefined) return out;
-    const head = this.parse(headName, this.file(headName), out[headName]).data as Head;
+    const head = this.sharedParse(headName, this.file(headName), out[headName]).data as Head;
     if (headSums(head) === undefined) return out; // an older build's head: its patches' texts stay in the stamp
     return { [name]: out[name], [headName]: out[headName] };
   }
@@ -320,11 +355,13 @@ export class Keystore {
 
   /** `parse` of a file's text for a caller that only reads it, kept (see {@link readShared}). */
   private sharedParse(name: string, file: string, text: string): { data: KeystoreData; marks: PatchMarks } {
-    const kept = parsedText.get(file);
+    // kept per passphrase too: a sealed text's parse is given only to a Keystore that could open it
+    const key = `${file}\0${this.passphrase ?? ""}`;
+    const kept = parsedText.get(key);
     if (kept && kept.text === text) return kept.parsed;
     const parsed = this.parse(name, file, text);
     if (parsedText.size >= PARSED_KEPT) parsedText.delete(parsedText.keys().next().value!);
-    parsedText.set(file, { text, parsed });
+    parsedText.set(key, { text, parsed });
     return parsed;
   }
 
@@ -945,7 +982,7 @@ function deriveKey(passphrase: string, salt: Uint8Array, c: ScryptParams): Uint8
   return key;
 }
 
-/** Per record file: the last text `readShared` parsed, and its parse (at most PARSED_KEPT files). */
+/** Per record file and passphrase: the last text `readShared` parsed, and its parse (at most PARSED_KEPT). */
 const parsedText = new Map<string, { text: string; parsed: { data: KeystoreData; marks: PatchMarks } }>();
 const PARSED_KEPT = 64;
 

@@ -9,7 +9,7 @@ import { createHash } from "crypto";
 import fs from "fs";
 import os from "os";
 import path from "path";
-import { KeystoreCorruptedError } from "../../offchain/storage/errors";
+import { KeystoreCorruptedError, KeystoreLockedError, KeystoreWrongPassphraseError } from "../../offchain/storage/errors";
 import { Keystore, PATCH_MAX, type RecordStamp, sameStamp, settled } from "../../offchain/storage/keystore";
 
 const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), "metatrust-kss-"));
@@ -62,6 +62,19 @@ describe("storage/keystore: a patched record's stamp is its base and its head (i
     const loaded = ks.loadStamped("m");
     expect([loaded.data, sameStamp(loaded.stamp, stamp)]).to.deep.equal([rec(rns), true]);
     expect(new Keystore(dir, undefined).load("m")).to.deep.equal(rec(rns));
+  });
+
+  it("sealed: the stamp reads two files too, and a Keystore with another passphrase cannot stamp or load the record", async () => {
+    const dir = tmp();
+    const ks = new Keystore(dir, "pw", { N: 2 ** 10, r: 8, p: 1 });
+    ks.commit({ m: rec({ a: { v: 0 } }) }, P);
+    ks.commit({ m: rec({ a: { v: 1 } }) }, P);
+    await settled();
+    expect(readsOf(dir, () => ks.stamp("m"))).to.deep.equal(["m", "m.head"]);
+    const wrong = new Keystore(dir, "not-pw", { N: 2 ** 10, r: 8, p: 1 });
+    expect(() => wrong.stamp("m")).to.throw(KeystoreWrongPassphraseError, /m\.head\.json/);
+    expect(() => wrong.load("m")).to.throw(KeystoreWrongPassphraseError);
+    expect(() => new Keystore(dir, undefined).stamp("m")).to.throw(KeystoreLockedError);
   });
 
   it("a second Keystore on the folder (a writer that took no lock) changes the stamp: a patch appended, or p_i written again under the same list", async () => {
