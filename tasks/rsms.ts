@@ -17,7 +17,7 @@ import { MSRP_PATCH, MSRP_RECORD, withMsrpRecord } from "./lib/msrp-record";
 const rpmRecord = (poolId: number) => `rsms-rpm-${poolId}`;
 /**
  * Per keystore folder: the MSRP agent a join left, with the stamp of the record it holds
- * (Keystore.stamp: the texts of the record's files as that join committed them). The next join in
+ * (Keystore.stamp: the texts of the record's base and head as that join committed them, Keystore.stampAfter). The next join in
  * this process takes it instead of loading and rebuilding the agent (issue 20: about half a
  * millisecond of a step) when the record's stamp as it stands is that one: any write since, by any
  * process or any other command of this one, changed a text, and the agent is loaded again. Taken
@@ -138,10 +138,9 @@ async function rsms(hre: HardhatRuntimeEnvironment) {
     const { data, stamp } = ks.loadStamped(MSRP_RECORD);
     return { m: Msrp.fromRecord(data as never), stamp, kept: false };
   };
-  /** After a commit of `m` that wrote `texts` (Keystore.commit's result): the agent kept for the next join. */
+  /** After a commit of `m` that wrote `texts` (Keystore.commit's result): the agent kept for the next join, with the stamp the commit left. */
   const keepMsrp = (m: MsrpAgent, stamp: RecordStamp, texts: RecordStamp) => {
-    const mine = Object.entries(texts).filter(([name]) => name === MSRP_RECORD || name.startsWith(`${MSRP_RECORD}.`));
-    msrpKept.set(ks.dir, { m, stamp: { ...stamp, ...Object.fromEntries(mine) } });
+    msrpKept.set(ks.dir, { m, stamp: ks.stampAfter(MSRP_RECORD, stamp, texts) });
   };
   // the MSRP's record is kept as a base and patches of its RNs (Keystore.commit's `patch`): a
   // command that changes a few RNs writes those, not every RN the MSRP knows. Committed only over

@@ -31,9 +31,43 @@
  *   the caller applies it once the receipt and the fsync are in, or drops it. An intent a crash
  *   left blocks the records it names until a resolver asks the chain (offchain/rsms/flows.ts
  *   resolveJoinIntents); `recover` never replays one.
- * - `stamp` gives the texts a record is made of (its file, and its head and patches): a caller that
- *   keeps an object built from a record across commands (the MSRP agent, tasks/rsms.ts) reuses it
- *   only while the stamp is the one its own commit left, so a write by any process is seen.
+ * - `stamp` gives the texts a record is made of: its file's and, for a patched record, its head's
+ *   (the patches' too for a head an older build wrote): a caller that keeps an object built from a
+ *   record across commands (the MSRP agent, tasks/rsms.ts) reuses it only while the stamp is the
+ *   one its own commit left (`stampAfter`), so a write by any process is seen.
+ *
+ * Why a patched record's base and head texts stand for the whole record (issue 20: the stamp reads
+ * two files, not up to PATCH_MAX + 2). A head lists its patches in order with `sums`, the SHA-256
+ * of each patch file's text as its commit serialized it, carried forward from head to head; the
+ * head's own checksum (or seal) covers them. The record `load` gives is a function of the base's
+ * text, the head's and the texts of the patches the head lists, and every reader of a patch
+ * (`load`, `loadStamped`, a commit's comparison with the record as it stands) takes its text only
+ * if its SHA-256 is the head's sum, else KeystoreCorruptedError names the file. So two reads under
+ * the same base and head texts apply the same patch texts (short of a SHA-256 collision): the same
+ * record. And any writer that writes through a Keystore, whether it holds the folder lock or not,
+ * changes one of the two texts with every change: a whole write is a new base (a new random `gen`);
+ * a patch is written only in the journal that writes a head listing it with its sum, so a patch
+ * appended lengthens the list, and a p_i written again under the same list (two writers that took
+ * no lock, each preparing p_i over the same head) changes the sum unless the texts are the same
+ * (a sealed text never is: a fresh nonce). An older build's writer writes a head without sums, a
+ * new text too. Limits: (1) a patch file changed by a hand, base and head untouched, leaves the
+ * stamp as it was: a kept object is still reused, and the change is caught at the next read of the
+ * patches (another command's load, a commit that writes the record whole), which refuses the
+ * record, never merges the file; before, the stamp itself saw it. (2) Two lockless writers whose
+ * renames interleave (one's p_i, the other's head) leave a record every load refuses, where before
+ * one's entries were merged under the other's head unseen; the folder lock is what keeps writers
+ * apart. (3) A reader races a writer: a commit renames each patch into place before the head that
+ * lists it (journal order, in the background apply, a flush and a replay alike), so a head never
+ * lists a patch not yet in place; but a reader that read the base and head before a whole write
+ * and a new p0 of the new base, and p0 after them, finds p0 not its head's sum. Before, that read
+ * merged the new p0 into the old base silently; now `load` and `loadStamped` read the record again
+ * when its base or head changed meanwhile (at most PATCH_READ_TRIES times), and a mismatch under
+ * an unchanged base and head is corruption. A head an older build wrote has no sums: its stamp
+ * holds the patch texts (as before), and the next patch commit sums the patch files as they stand,
+ * each checked by its checksum or seal: the texts that stamp held and the writer's stamp check
+ * (holding the folder) compared, rather than writing the record whole, which would put a whole
+ * write of the largest record on the first join after an upgrade. An older build reads a head with
+ * sums as before (it ignores them).
  */
 import { createHash } from "crypto";
 import fs from "fs";
@@ -79,6 +113,40 @@ type SealedFile = PatchMarks & {
   nonce: string;
   ciphertext: string;
 };
+
+/**
+ * A patched record's head (`<name>.head`): the base it applies to (its `gen`), the field its
+ * patches replace entries of, the patches in order and the sum (`sha`: SHA-256, 0x-hex) of each
+ * patch file's text as its commit wrote it. A head an older build wrote has no `sums`.
+ */
+type Head = { base?: unknown; field?: unknown; patches?: unknown; sums?: unknown };
+
+/** A head's sums, if it carries one for each patch it lists (else undefined: an older build's head). */
+function headSums(head: Head): string[] | undefined {
+  const { patches, sums } = head;
+  if (!Array.isArray(patches) || !Array.isArray(sums) || sums.length !== patches.length) return undefined;
+  return sums.every((x) => typeof x === "string") ? (sums as string[]) : undefined;
+}
+
+/**
+ * A patch file whose text is not the one its head's sum is of: another hand wrote it, or it was
+ * read while another process's commits replaced the record's files (a base and head read before a
+ * whole write and a new patch of it, the patch after). `load` and `loadStamped` read the record
+ * again when its base or head changed meanwhile (at most PATCH_READ_TRIES reads); otherwise it is
+ * what it says, a corrupted file.
+ */
+class PatchSumMismatch extends KeystoreCorruptedError {
+  constructor(
+    file: string,
+    headName: string,
+    /** The head text whose sum the patch did not match. */
+    readonly headText: string,
+  ) {
+    super(file, `its text is not the one whose sum ${headName} lists`);
+  }
+}
+/** How many times `load` reads a patched record whose base or head changed while its patches were read. */
+const PATCH_READ_TRIES = 3;
 
 function checksum(data: KeystoreData): string {
   return sha(JSON.stringify(data));
@@ -177,18 +245,32 @@ export class Keystore {
    *   KeystoreWrongPassphraseError
    */
   load<T extends KeystoreData = KeystoreData>(name: string): T {
-    const { data, marks } = this.read(name);
-    return (marks.patched === undefined ? data : this.merged(name, data, marks).data) as T;
+    for (let tries = 1; ; tries++) {
+      const file = this.file(name);
+      this.recover();
+      this.guard(name);
+      const text = this.text(name, file);
+      const { data, marks } = this.parse(name, file, text);
+      if (marks.patched === undefined) return data as T;
+      try {
+        return this.merged(name, data, marks, (n) => this.textOf(n)).data as T;
+      } catch (e) {
+        // a patch read while another process's commits replaced the files: read again (see PatchSumMismatch)
+        if (!(e instanceof PatchSumMismatch) || tries >= PATCH_READ_TRIES) throw e;
+        if (this.textOf(name) === text && this.textOf(`${name}.head`) === e.headText) throw e;
+      }
+    }
   }
 
   /**
    * The texts a record is made of as it stands, by record name: its file's and, for a record kept
-   * as a base and patches, its head's and those of the patches the head lists. Two equal stamps
-   * ({@link sameStamp}) are the same record, whoever wrote it: a caller that keeps an object built
-   * from a record across commands (tasks/rsms.ts keeps the MSRP agent) reads the stamp, a few
-   * files, and rebuilds the object when it differs, so a change by another process, or by other
-   * code of this one, is seen (this process's commits not yet renamed into place included, as
-   * `load` sees them).
+   * as a base and patches, its head's, which lists the patches with the sum of each (issue 20: two
+   * files read, not up to 18). A head an older build wrote, without sums, brings the texts of the
+   * patches it lists too. Two equal stamps ({@link sameStamp}) are the same record, whoever wrote
+   * it through a Keystore (the argument is in the file comment): a caller that keeps an object
+   * built from a record across commands (tasks/rsms.ts keeps the MSRP agent) reads the stamp and
+   * rebuilds the object when it differs, so a change by another process, or by other code of this
+   * one, is seen (this process's commits not yet renamed into place included, as `load` sees them).
    * @throws as `load`
    */
   stamp(name: string): RecordStamp {
@@ -197,34 +279,65 @@ export class Keystore {
     this.guard(name);
     const out: RecordStamp = { [name]: this.text(name, file) };
     const headName = `${name}.head`;
-    const headFile = this.file(headName);
-    let headText: string;
-    try {
-      headText = this.text(headName, headFile);
-    } catch (e) {
-      if (e instanceof KeystoreNotFoundError) return out;
-      throw e;
-    }
+    const headText = this.textOf(headName);
+    if (headText === undefined) return out;
     out[headName] = headText;
-    const patches = (this.parse(headName, headFile, headText).data as { patches?: unknown }).patches;
-    if (Array.isArray(patches)) for (const p of patches) out[String(p)] = this.text(String(p), this.file(String(p)));
+    // read only: the parse of the same head text is kept (a sealed head is not decrypted at every stamp)
+    const head = this.sharedParse(headName, this.file(headName), headText).data as Head;
+    if (Array.isArray(head.patches) && headSums(head) === undefined)
+      for (const p of head.patches) out[String(p)] = this.text(String(p), this.file(String(p)));
     return out;
   }
 
   /**
+   * The stamp {@link stamp} gives after a commit that wrote `texts` (what `commit` returns, or a
+   * commitIntent's `texts` once applied) over a record whose stamp was `before`, computed without
+   * reading the disk: a caller that keeps the object it committed (tasks/rsms.ts keepMsrp) keeps
+   * it with this stamp.
+   * @param name - the record
+   * @param before - its stamp when the commit was prepared
+   * @param texts - the texts the commit wrote (other records' are ignored)
+   */
+  stampAfter(name: string, before: RecordStamp, texts: RecordStamp): RecordStamp {
+    const out: RecordStamp = { ...before };
+    for (const [n, t] of Object.entries(texts)) if (n === name || n.startsWith(`${name}.`)) out[n] = t;
+    const headName = `${name}.head`;
+    if (out[headName] === undefined) return out;
+    const head = this.sharedParse(headName, this.file(headName), out[headName]).data as Head;
+    if (headSums(head) === undefined) return out; // an older build's head: its patches' texts stay in the stamp
+    return { [name]: out[name], [headName]: out[headName] };
+  }
+
+  /**
    * A record's data (as `load` gives it) and its stamp, the data built from the very texts the
-   * stamp holds: the two agree whatever another process writes meanwhile.
+   * stamp holds (and, for a head with sums, from patch texts with those sums): the two agree
+   * whatever another process writes meanwhile.
    * @throws as `load`
    */
   loadStamped<T extends KeystoreData = KeystoreData>(name: string): { data: T; stamp: RecordStamp } {
-    const stamp = this.stamp(name);
-    const readOf = (n: string) => {
-      if (stamp[n] === undefined) throw new KeystoreNotFoundError(n, this.file(n));
-      return this.parse(n, this.file(n), stamp[n]);
-    };
-    const { data, marks } = readOf(name);
-    const merged = marks.patched === undefined ? data : this.merged(name, data, marks, readOf, (n) => stamp[n] !== undefined).data;
-    return { data: merged as T, stamp };
+    for (let tries = 1; ; tries++) {
+      const stamp = this.stamp(name);
+      const file = this.file(name);
+      const { data, marks } = this.parse(name, file, stamp[name]);
+      if (marks.patched === undefined) return { data: data as T, stamp };
+      const textOf = (n: string) => stamp[n] ?? (n === `${name}.head` ? undefined : this.text(n, this.file(n)));
+      try {
+        return { data: this.merged(name, data, marks, textOf).data as T, stamp };
+      } catch (e) {
+        // a patch read while another process's commits replaced the files: read again (see PatchSumMismatch)
+        if (!(e instanceof PatchSumMismatch) || tries >= PATCH_READ_TRIES || sameStamp(stamp, this.stamp(name))) throw e;
+      }
+    }
+  }
+
+  /** A record file's text as {@link text} gives it, or undefined if there is none. */
+  private textOf(name: string): string | undefined {
+    try {
+      return this.text(name, this.file(name));
+    } catch (e) {
+      if (e instanceof KeystoreNotFoundError) return undefined;
+      throw e;
+    }
   }
 
   /**
@@ -237,12 +350,18 @@ export class Keystore {
     const file = this.file(name);
     this.recover();
     this.guard(name);
-    const text = this.text(name, file);
-    const kept = parsedText.get(file);
+    return this.sharedParse(name, file, this.text(name, file));
+  }
+
+  /** `parse` of a file's text for a caller that only reads it, kept (see {@link readShared}). */
+  private sharedParse(name: string, file: string, text: string): { data: KeystoreData; marks: PatchMarks } {
+    // kept per passphrase too: a sealed text's parse is given only to a Keystore that could open it
+    const key = `${file}\0${this.passphrase ?? ""}`;
+    const kept = parsedText.get(key);
     if (kept && kept.text === text) return kept.parsed;
     const parsed = this.parse(name, file, text);
     if (parsedText.size >= PARSED_KEPT) parsedText.delete(parsedText.keys().next().value!);
-    parsedText.set(file, { text, parsed });
+    parsedText.set(key, { text, parsed });
     return parsed;
   }
 
@@ -254,14 +373,6 @@ export class Keystore {
       if ((e as NodeJS.ErrnoException).code === "ENOENT") throw new KeystoreNotFoundError(name, file);
       throw e;
     }
-  }
-
-  /** A record's own file: its data (without patches) and its patch marks. */
-  private read(name: string): { data: KeystoreData; marks: PatchMarks } {
-    const file = this.file(name);
-    this.recover();
-    this.guard(name);
-    return this.parse(name, file, this.text(name, file));
   }
 
   /** A record file's text, checked and parsed (decrypted when sealed). */
@@ -307,36 +418,64 @@ export class Keystore {
   }
 
   /**
-   * The patches a patched record's head lists, as {@link merged} takes them (none when there is no
-   * head, or it belongs to another base: a stale head), read from the kept parses.
+   * The patches a patched record's head lists and their sums, as {@link merged} gives them (none
+   * when there is no head, or it belongs to another base: a stale head), read from the kept parses.
+   * A head an older build wrote has no sums: they are computed here, once, from the patch files as
+   * they stand, each checked as `load` checks it (its checksum, or its seal), and the head this
+   * commit writes carries them (see the file comment).
    */
-  private headPatches(name: string, field: string, marks: PatchMarks): string[] {
+  private headPatches(name: string, field: string, marks: PatchMarks): { patches: string[]; sums: string[] } {
     const headName = `${name}.head`;
-    if (!this.exists(headName)) return [];
-    const head = this.readShared(headName).data as { base?: unknown; field?: unknown; patches?: unknown };
-    if (head.base !== marks.gen || head.field !== field || !Array.isArray(head.patches)) return [];
-    return head.patches as string[];
+    if (!this.exists(headName)) return { patches: [], sums: [] };
+    const head = this.readShared(headName).data as Head;
+    if (head.base !== marks.gen || head.field !== field || !Array.isArray(head.patches)) return { patches: [], sums: [] };
+    const patches = head.patches as string[];
+    const sums =
+      headSums(head) ??
+      patches.map((p) => {
+        const text = this.text(p, this.file(p));
+        this.sharedParse(p, this.file(p), text);
+        return sha(text);
+      });
+    return { patches, sums };
   }
 
   /**
-   * A patched record's data with its patches applied, in order, and the patches its head lists
-   * (none when there is no head, or when the head belongs to another base: a stale head).
+   * A patched record's data with its patches applied, in order, the patches its head lists (none
+   * when there is no head, or when the head belongs to another base: a stale head) and the sum of
+   * each patch text applied. Each patch's text is checked against the sum its head lists (a head
+   * with sums) before it is parsed.
+   * @param textOf - a record file's text (undefined if there is none: for the head)
+   * @param parse - its parse (default: `parse`, a new object for `load`'s callers)
+   * @throws KeystoreCorruptedError (a PatchSumMismatch) naming a patch file whose text is not the
+   *   one its head's sum is of
    */
   private merged(
     name: string,
     data: KeystoreData,
     marks: PatchMarks,
-    read: (name: string) => { data: KeystoreData } = (n) => this.read(n),
-    exists: (name: string) => boolean = (n) => this.exists(n),
-  ): { data: KeystoreData; patches: string[] } {
+    textOf: (name: string) => string | undefined,
+    parse: (name: string, file: string, text: string) => { data: KeystoreData } = (n, f, t) => this.parse(n, f, t),
+  ): { data: KeystoreData; patches: string[]; sums: string[] } {
     const field = marks.patched!;
     const headName = `${name}.head`;
-    if (!exists(headName)) return { data, patches: [] };
-    const head = read(headName).data as { base?: unknown; field?: unknown; patches?: unknown };
-    if (head.base !== marks.gen || head.field !== field || !Array.isArray(head.patches)) return { data, patches: [] };
+    const headText = textOf(headName);
+    if (headText === undefined) return { data, patches: [], sums: [] };
+    const head = parse(headName, this.file(headName), headText).data as Head;
+    if (head.base !== marks.gen || head.field !== field || !Array.isArray(head.patches)) return { data, patches: [], sums: [] };
+    const listed = headSums(head);
     const entries = { ...((data[field] as Record<string, unknown> | undefined) ?? {}) };
-    for (const p of head.patches as string[]) Object.assign(entries, (read(p).data as { entries: Record<string, unknown> }).entries);
-    return { data: { ...data, [field]: entries }, patches: head.patches as string[] };
+    const sums: string[] = [];
+    for (const [i, p] of (head.patches as string[]).entries()) {
+      const file = this.file(p);
+      const text = textOf(p);
+      if (text === undefined) throw new KeystoreNotFoundError(p, file);
+      const sum = sha(text);
+      if (listed !== undefined && sum !== listed[i]) throw new PatchSumMismatch(file, headName, headText);
+      sums.push(sum);
+      Object.assign(entries, (parse(p, file, text).data as { entries: Record<string, unknown> }).entries);
+    }
+    return { data: { ...data, [field]: entries }, patches: head.patches as string[], sums };
   }
 
   private write(name: string, data: KeystoreData): void {
@@ -533,6 +672,21 @@ export class Keystore {
     const out: Record<string, KeystoreData> = {};
     for (const [name, d] of Object.entries(records)) if (typeof d !== "function") out[name] = d;
     const marks: Record<string, PatchMarks> = {};
+    /** Texts serialized already: a patch's, whose sum its head carries. */
+    const texts: Record<string, string> = {};
+    // the next patch `<name>.p<i>` of these entries, and the head that lists it after `head`'s, each with its text's sum
+    const addPatch = (
+      name: string,
+      field: string,
+      base: string,
+      head: { patches: string[]; sums: string[] },
+      entries: Record<string, unknown>,
+    ) => {
+      const p = `${name}.p${head.patches.length}`;
+      texts[p] = this.serialize(p, { entries });
+      out[p] = { entries };
+      out[`${name}.head`] = { base, field, patches: [...head.patches, p], sums: [...head.sums, sha(texts[p])] };
+    };
     for (const [name, field] of Object.entries(opts.patch ?? {})) {
       if (records[name] === undefined) continue;
       // The caller's word that only these entries changed (commitIntent's `entries`): a patch of
@@ -540,14 +694,12 @@ export class Keystore {
       const given = opts.entries?.[name];
       if (given !== undefined) {
         const cur = this.exists(name) ? this.readShared(name) : undefined;
-        const patches =
+        const head =
           cur && cur.marks.patched === field && cur.marks.gen !== undefined ? this.headPatches(name, field, cur.marks) : undefined;
-        if (patches !== undefined && patches.length < PATCH_MAX) {
+        if (head !== undefined && head.patches.length < PATCH_MAX) {
           delete out[name];
           if (Object.keys(given).length === 0) continue;
-          const p = `${name}.p${patches.length}`;
-          out[p] = { entries: given };
-          out[`${name}.head`] = { base: cur!.marks.gen, field, patches: [...patches, p] };
+          addPatch(name, field, cur!.marks.gen!, head, given);
           continue;
         }
       }
@@ -559,25 +711,31 @@ export class Keystore {
       // read only (compared with the new data): parses kept from this process's earlier reads serve
       const cur = this.exists(name) ? this.readShared(name) : undefined;
       let changed: Record<string, unknown> | undefined;
-      let patches: string[] = [];
+      let head = { patches: [] as string[], sums: [] as string[] };
       if (cur && cur.marks.patched === field && cur.marks.gen !== undefined) {
-        const m = this.merged(name, cur.data, cur.marks, (n) => this.readShared(n));
-        patches = m.patches;
+        // the patch texts as they stand (checked against the head's sums, or summed here for an older build's head)
+        const m = this.merged(
+          name,
+          cur.data,
+          cur.marks,
+          (n) => this.textOf(n),
+          (n, f, t) => this.sharedParse(n, f, t),
+        );
+        head = m;
         changed = changedEntries(m.data, next, field, entriesOf);
       }
-      if (changed !== undefined && patches.length < PATCH_MAX) {
+      if (changed !== undefined && head.patches.length < PATCH_MAX) {
         delete out[name];
         if (Object.keys(changed).length === 0) continue; // nothing changed
-        const p = `${name}.p${patches.length}`;
-        out[p] = { entries: changed };
-        out[`${name}.head`] = { base: cur!.marks.gen, field, patches: [...patches, p] };
+        addPatch(name, field, cur!.marks.gen!, head, changed);
       } else marks[name] = { gen: toHex(randomBytes(16)).slice(2), patched: field }; // whole: a new base
     }
     mark("ks.compared");
     return Object.entries(out).map(([name, data]) => {
       const file = this.file(name);
       const pending = overlay.get(file);
-      return { name, file, base: pending !== undefined ? sha(pending) : fileHash(file), text: this.serialize(name, data, marks[name]) };
+      const text = texts[name] ?? this.serialize(name, data, marks[name]);
+      return { name, file, base: pending !== undefined ? sha(pending) : fileHash(file), text };
     });
   }
 
@@ -824,7 +982,7 @@ function deriveKey(passphrase: string, salt: Uint8Array, c: ScryptParams): Uint8
   return key;
 }
 
-/** Per record file: the last text `readShared` parsed, and its parse (at most PARSED_KEPT files). */
+/** Per record file and passphrase: the last text `readShared` parsed, and its parse (at most PARSED_KEPT). */
 const parsedText = new Map<string, { text: string; parsed: { data: KeystoreData; marks: PatchMarks } }>();
 const PARSED_KEPT = 64;
 

@@ -5,6 +5,7 @@
  */
 import { expect } from "chai";
 import { spawnSync } from "child_process";
+import { createHash } from "crypto";
 import fs from "fs";
 import os from "os";
 import path from "path";
@@ -194,7 +195,18 @@ describe("storage/keystore: a record kept as a base and patches (commit's `patch
     await settled();
     expect(fs.readFileSync(ks.file("m"), "utf8")).to.equal(base);
     expect([raw(dir, "m.p0"), raw(dir, "m.p1")]).to.deep.equal([{ entries: { a: { v: 2 } } }, { entries: { c: { v: 1 } } }]);
-    expect(raw(dir, "m.head")).to.deep.equal({ base: JSON.parse(base).gen, field: "rns", patches: ["m.p0", "m.p1"] });
+    // the head lists each patch with the SHA-256 of its file's text (what the stamp relies on)
+    const sum = (n: string) =>
+      "0x" +
+      createHash("sha256")
+        .update(fs.readFileSync(path.join(dir, `${n}.json`), "utf8"))
+        .digest("hex");
+    expect(raw(dir, "m.head")).to.deep.equal({
+      base: JSON.parse(base).gen,
+      field: "rns",
+      patches: ["m.p0", "m.p1"],
+      sums: [sum("m.p0"), sum("m.p1")],
+    });
     expect(new Keystore(dir, undefined).load("m")).to.deep.equal(rec(1, { a: { v: 2 }, b: { v: 1 }, c: { v: 1 } }));
     // nothing changed: nothing written
     ks.commit({ m: rec(1, { a: { v: 2 }, b: { v: 1 }, c: { v: 1 } }) }, P);
@@ -308,7 +320,7 @@ describe("storage/keystore: a record's stamp (what an agent kept across commands
     expect(r.status, r.stderr).to.equal(0);
   }
 
-  it("holds the base, the head and the patches it lists; loadStamped gives load's data; a commit's texts are the stamp's from then on", async () => {
+  it("holds the base and the head (whose sums stand for the patches); loadStamped gives load's data; stampAfter a commit's texts is the stamp from then on", async () => {
     const dir = tmp();
     const ks = new Keystore(dir, undefined);
     const first = ks.commit({ m: rec(1, { a: { v: 1 } }) }, P);
@@ -318,9 +330,9 @@ describe("storage/keystore: a record's stamp (what an agent kept across commands
     const next = ks.commit({ m: rec(1, { a: { v: 2 }, b: { v: 1 } }), other: { z: 1 } }, P);
     expect(Object.keys(next).sort()).to.deep.equal(["m.head", "m.p0", "other"]);
     const s1 = ks.stamp("m");
-    expect(Object.keys(s1).sort()).to.deep.equal(["m", "m.head", "m.p0"]);
-    const mine = { "m.head": next["m.head"], "m.p0": next["m.p0"] };
-    expect(sameStamp(s1, { ...s0, ...mine })).to.equal(true);
+    expect(Object.keys(s1).sort()).to.deep.equal(["m", "m.head"]);
+    expect(sameStamp(s1, { ...s0, "m.head": next["m.head"] })).to.equal(true);
+    expect(sameStamp(s1, ks.stampAfter("m", s0, next))).to.equal(true);
     expect(sameStamp(s1, s0)).to.equal(false);
     const loaded = ks.loadStamped("m");
     expect(loaded.data).to.deep.equal(ks.load("m"));
