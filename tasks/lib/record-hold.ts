@@ -36,6 +36,11 @@ export const HOLD_LEASE_MS = 250;
 const queues = new Map<string, Promise<void>>();
 /** The folders a command of this process holds now (canonical paths). */
 const held = new Set<string>();
+/**
+ * The spelling each of those commands gave, to its canonical path, while it holds it: holdsFolder's
+ * check of that spelling (several per join) then resolves no links (issue 20: a realpath each).
+ */
+const heldAs = new Map<string, string>();
 
 /** The folder's one spelling: absolute, its links resolved as far as it exists. */
 export function canonicalDir(dir: string): string {
@@ -50,7 +55,8 @@ export function canonicalDir(dir: string): string {
 
 /** Whether a command of this process holds the service folder `dir` now. */
 export function holdsFolder(dir: string): boolean {
-  return held.has(canonicalDir(dir));
+  const key = heldAs.get(dir);
+  return held.has(key ?? canonicalDir(dir));
 }
 
 /**
@@ -90,10 +96,12 @@ export async function withServiceFolder<T>(
       throw new RefusedError(e.message);
     }
     held.add(key);
+    heldAs.set(dir, key);
     try {
       return await run();
     } finally {
       held.delete(key);
+      if (heldAs.get(dir) === key) heldAs.delete(dir);
       lock.lease(HOLD_LEASE_MS);
     }
   } finally {
