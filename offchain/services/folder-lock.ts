@@ -21,6 +21,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { randomBytes } from "node:crypto";
+import { settled } from "../storage/keystore";
 
 /** The lock file's name in a service's data folder. */
 export const LOCK_FILE = "service.lock";
@@ -52,30 +53,81 @@ export interface FolderLock {
   readonly file: string;
   release(): void;
   /**
-   * Keeps a command's lock (`task`) for `ms` more instead of releasing it (issue 20: taking the lock
-   * costs about a quarter of a millisecond, a twentieth of an RSMS join): a command of this process
-   * with the same name that takes the folder meanwhile takes this lock over as it stands, with no
-   * write; anything else of this process (a service starting, another command) has it released
-   * first; it is released when `ms` pass, and at this process's exit. Another process waits for it
-   * as for a command's run (silently for the first {@link LEASE_GRACE_MS}: {@link acquireFolder}).
+   * Ends a command's hold (`task`) but keeps the lock for `ms` more (issue 20: taking the lock costs
+   * about a tenth of a millisecond of an RSMS join): a command of this process with the same name
+   * that takes the folder meanwhile takes this lock over as it stands, with no write; a service or
+   * another command of this process takes it over under its own name (the lock file replaced whole,
+   * never absent). When `ms` pass, and once this process's keystore commits are in place
+   * (offchain/storage/keystore.ts `settled`: a commit's files are renamed into place in the
+   * background, and another process that took the lock before would load the record without them:
+   * s28-rtk F1), the lock is released; at this process's exit too. Another process that waits for
+   * it leaves its pid in {@link WANT_FILE}: the next command here then lets it go first (s28-rtk F3).
    */
   lease(ms: number): void;
 }
 
 /**
- * The locks this process's commands keep past their run ({@link FolderLock.lease}), by folder as the
- * command gave it to {@link lockFolder} (tasks/lib/record-hold.ts gives the canonical path).
+ * The file a process that waits for a command's lock leaves in the folder (its pid, its name): a
+ * command of the holding process that would take the folder next (its own lease, or the free lock)
+ * lets the waiter go first, so a process that runs commands back to back never keeps another out
+ * (s28-rtk F3). Removed by the waiter once it holds the folder or gives up; a dead waiter's is ignored.
  */
-const leases = new Map<string, { lock: FolderLock; mine: LockText; timer: NodeJS.Timeout }>();
+export const WANT_FILE = "service.lock.want";
+
+/** A lease: the lock kept after a command's run, and its timer (see FolderLock.lease). */
+interface Lease {
+  lock: FolderLock;
+  mine: LockText;
+  timer?: NodeJS.Timeout;
+}
+/** The locks this process's commands keep past their run, by folder as the command gave it to {@link lockFolder}. */
+const leases = new Map<string, Lease>();
 let releaseAtExit = false;
 
-/** Ends the lease of `key` (the lock is released unless `keep`: the caller takes it over). */
-function endLease(key: string, keep = false): void {
+/** Releases a lease once this process's keystore commits are in place (unless it was taken over meanwhile). */
+function letGo(key: string, l: Lease): void {
+  if (l.timer) clearTimeout(l.timer);
+  l.timer = undefined;
+  void settled()
+    .catch(() => undefined) // a failed background write left its journal: the next reader replays it
+    .then(() => {
+      if (leases.get(key) !== l) return; // taken over meanwhile
+      leases.delete(key);
+      l.lock.release();
+    });
+}
+
+/** Takes a lease over: it is no longer released by its timer. */
+function takeLease(key: string): Lease | undefined {
   const l = leases.get(key);
-  if (!l) return;
+  if (!l) return undefined;
   leases.delete(key);
-  clearTimeout(l.timer);
-  if (!keep) l.lock.release();
+  if (l.timer) clearTimeout(l.timer);
+  return l;
+}
+
+/** The live process other than this one that waits for the folder ({@link WANT_FILE}), if any. */
+function waiterOf(dir: string): { pid: number; service: string } | undefined {
+  let w: { pid?: unknown; service?: unknown };
+  try {
+    w = JSON.parse(fs.readFileSync(path.join(dir, WANT_FILE), "utf8")) as typeof w;
+  } catch {
+    return undefined; // none (or being written: read again at the next attempt)
+  }
+  const pid = Number(w.pid);
+  if (pid === process.pid || !alive(pid)) return undefined;
+  return { pid, service: String(w.service ?? "?") };
+}
+
+/** The refusal that makes a command of this process wait for a waiting process (acquireFolder waits for it as for a command's hold). */
+function yieldTo(dir: string, service: string, w: { pid: number; service: string }): FolderLockedError {
+  const holder = { pid: w.pid, started: "now", service: `${w.service} (waiting for this folder)`, task: true };
+  return new FolderLockedError(
+    dir,
+    w.pid,
+    `${service}: the data folder ${dir} is wanted by ${w.service} (pid ${w.pid}), which waited for this process's command: it goes first`,
+    holder,
+  );
 }
 
 /**
@@ -130,6 +182,35 @@ function place(file: string, text: string): boolean {
   }
 }
 
+/** A lock this process holds: `release` removes it only if it is still ours; `lease` (a command's) keeps it a while. */
+function heldLock(dir: string, file: string, mine: LockText, task: boolean): FolderLock {
+  const lock: FolderLock = {
+    file,
+    release: () => {
+      const t = readLock(file);
+      if (t && t.pid === mine.pid && t.started === mine.started) fs.rmSync(file, { force: true });
+    },
+    lease: (ms: number) => {
+      const before = takeLease(dir);
+      if (before && before.lock !== lock) letGo(dir, before);
+      const l: Lease = { lock, mine };
+      leases.set(dir, l);
+      if (!releaseAtExit) {
+        releaseAtExit = true;
+        // (the keystore's own exit handler, registered when it was loaded, before this one, has
+        // written this process's commits into place by then)
+        process.once("exit", () => {
+          for (const key of [...leases.keys()]) takeLease(key)?.lock.release();
+        });
+      }
+      if (!task || !(ms > 0)) return letGo(dir, l);
+      l.timer = setTimeout(() => letGo(dir, l), ms);
+      l.timer.unref(); // a lease never keeps the process alive; its exit releases it
+    },
+  };
+  return lock;
+}
+
 /**
  * Takes the lock of a service's data folder (made if missing).
  * @param service - the service's name, for the notice and the refusal
@@ -142,47 +223,36 @@ export function lockFolder(
   notice: (line: string) => void = (l) => console.error(l),
   o: { task?: boolean; staleOwn?: boolean } = {},
 ): FolderLock {
-  if (leases.size) {
-    // this process's own lease on the folder: taken over by the same command, else released first
-    const key = leases.has(dir) ? dir : [...leases.keys()].find((k) => sameDir(k, dir));
-    if (key !== undefined) {
-      const l = leases.get(key)!;
-      const t = readLock(l.lock.file);
-      const same = o.task === true && l.mine.service === service && key === dir;
-      if (same && t !== undefined && t.pid === l.mine.pid && t.started === l.mine.started) {
-        endLease(key, true);
-        return l.lock;
-      }
-      endLease(key);
+  const own = leases.size ? (leases.has(dir) ? dir : [...leases.keys()].find((k) => sameDir(k, dir))) : undefined;
+  if (own !== undefined) {
+    // this process's own lease on the folder (FolderLock.lease)
+    const l = leases.get(own)!;
+    const waiter = o.task ? waiterOf(dir) : undefined;
+    if (waiter) {
+      letGo(own, l); // released once this process's commits are in place; the waiter takes it then
+      throw yieldTo(dir, service, waiter);
     }
+    const t = readLock(l.lock.file);
+    takeLease(own);
+    if (t !== undefined && t.pid === l.mine.pid && t.started === l.mine.started) {
+      if (o.task === true && l.mine.service === service && own === dir) return l.lock;
+      // another command or a service of this process: the lock file replaced whole under its name (never absent)
+      const mine: LockText = { pid: process.pid, started: new Date().toISOString(), service, ...(o.task ? { task: true } : {}) };
+      const tmp = `${l.lock.file}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`;
+      fs.writeFileSync(tmp, JSON.stringify(mine), { mode: 0o600 });
+      fs.renameSync(tmp, l.lock.file);
+      return heldLock(dir, l.lock.file, mine, o.task === true);
+    }
+    // its file was removed or replaced: not ours any more; taken as any lock is, below
+  } else if (o.task) {
+    const waiter = waiterOf(dir);
+    if (waiter) throw yieldTo(dir, service, waiter);
   }
   fs.mkdirSync(dir, { recursive: true });
   const file = path.join(dir, LOCK_FILE);
   const mine: LockText = { pid: process.pid, started: new Date().toISOString(), service, ...(o.task ? { task: true } : {}) };
   const text = JSON.stringify(mine);
-  const held = (): FolderLock => {
-    const lock: FolderLock = {
-      file,
-      release: () => {
-        const t = readLock(file);
-        if (t && t.pid === mine.pid && t.started === mine.started) fs.rmSync(file, { force: true });
-      },
-      lease: (ms: number) => {
-        endLease(dir);
-        if (!o.task || !(ms > 0)) return lock.release();
-        const timer = setTimeout(() => endLease(dir), ms);
-        timer.unref(); // a lease never keeps the process alive; its exit releases it
-        leases.set(dir, { lock, mine, timer });
-        if (!releaseAtExit) {
-          releaseAtExit = true;
-          process.once("exit", () => {
-            for (const key of [...leases.keys()]) endLease(key);
-          });
-        }
-      },
-    };
-    return lock;
-  };
+  const held = (): FolderLock => heldLock(dir, file, mine, o.task === true);
   for (let attempt = 0; attempt < 3; attempt++) {
     if (place(file, text)) return held();
     const other = readLock(file);
@@ -263,27 +333,54 @@ export async function acquireFolder(
   const until = Date.now() + (o.waitMs ?? TASK_HOLD_WAIT_MS);
   let told = false;
   let graced = false;
-  for (;;) {
-    try {
-      return lockFolder(dir, service, o.notice, { task: o.task, staleOwn: o.staleOwn });
-    } catch (e) {
-      const h = (e as FolderLockedError).holder;
-      if (!(e instanceof FolderLockedError) || !h?.task || Date.now() >= until) throw e;
-      // a command's lock may be a lease its process keeps for the next command (FolderLock.lease),
-      // released within LEASE_GRACE_MS: asked again once before the notice
-      if (!graced) {
-        graced = true;
-        await new Promise((go) => setTimeout(go, LEASE_GRACE_MS));
-        continue;
+  let wanted = false;
+  try {
+    for (;;) {
+      try {
+        return lockFolder(dir, service, o.notice, { task: o.task, staleOwn: o.staleOwn });
+      } catch (e) {
+        const h = (e as FolderLockedError).holder;
+        if (!(e instanceof FolderLockedError) || !h?.task || Date.now() >= until) throw e;
+        // another process's command holds it: this process's pid in WANT_FILE, so that its next command lets this one go first
+        if (!wanted && h.pid !== process.pid) wanted = want(dir, service);
+        // a command's lock may be a lease its process keeps for the next command (FolderLock.lease),
+        // released within LEASE_GRACE_MS: asked again once before the notice
+        if (!graced) {
+          graced = true;
+          await new Promise((go) => setTimeout(go, LEASE_GRACE_MS));
+          continue;
+        }
+        if (!told)
+          (o.onWait ?? ((l: string) => console.error(l)))(
+            `${service}: waiting for ${h.service} (pid ${h.pid}, since ${h.started}), which holds ${dir} for its run`,
+          );
+        told = true;
+        await new Promise((go) => setTimeout(go, o.pollMs ?? 200));
       }
-      if (!told)
-        (o.onWait ?? ((l: string) => console.error(l)))(
-          `${service}: waiting for ${h.service} (pid ${h.pid}, since ${h.started}), which holds ${dir} for its run`,
-        );
-      told = true;
-      await new Promise((go) => setTimeout(go, o.pollMs ?? 200));
     }
+  } finally {
+    if (wanted) unwant(dir);
   }
+}
+
+/** Leaves this process's pid in the folder's WANT_FILE (unless a live other waiter's is there); true if it did. */
+function want(dir: string, service: string): boolean {
+  const file = path.join(dir, WANT_FILE);
+  for (let attempt = 0; attempt < 2; attempt++) {
+    if (place(file, JSON.stringify({ pid: process.pid, service }))) return true;
+    if (waiterOf(dir)) return false; // another live process waits: it goes first
+    const t = readLock(file);
+    if (t?.pid === process.pid) return true;
+    fs.rmSync(file, { force: true }); // a dead waiter's
+  }
+  return false;
+}
+
+/** Removes the folder's WANT_FILE if it is this process's. */
+function unwant(dir: string): void {
+  const file = path.join(dir, WANT_FILE);
+  const t = readLock(file);
+  if (t?.pid === process.pid) fs.rmSync(file, { force: true });
 }
 
 /**
@@ -308,7 +405,7 @@ export class FolderHold {
     try {
       return await run();
     } catch (e) {
-      this.release();
+      await this.release();
       throw e;
     }
   }
@@ -318,12 +415,15 @@ export class FolderHold {
     try {
       await run();
     } finally {
-      this.release();
+      await this.release();
     }
   }
 
-  private release(): void {
-    this.lock?.release();
+  private async release(): Promise<void> {
+    // once this process's keystore commits are in place (as a command's lease: FolderLock.lease)
+    const lock = this.lock;
     this.lock = undefined;
+    await settled().catch(() => undefined);
+    lock?.release();
   }
 }

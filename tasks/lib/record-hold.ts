@@ -14,8 +14,11 @@
  *   pid, having loaded and written nothing (the caller's `refusal`). The service in turn waits at
  *   its start for a command that holds the folder, and loads its record only once it holds the lock.
  * - The lock outlives the run by {@link HOLD_LEASE_MS} (a lease): the same command of this process
- *   run again meanwhile takes it over as it stands; anything else of this process has it released
- *   first; the process's exit releases it.
+ *   run again meanwhile takes it over as it stands, anything else of this process under its own name;
+ *   it is released only once this process's keystore commits are in place (another process that took
+ *   it before would load the record without them: s28-rtk F1), and at the process's exit. A process
+ *   that waits for it leaves its pid in the folder (`service.lock.want`): the next command here lets
+ *   it go first (s28-rtk F3).
  */
 import fs from "node:fs";
 import path from "node:path";
@@ -26,9 +29,9 @@ import { RefusedError } from "./cli";
  * name takes it over with no write (offchain/services/folder-lock.ts FolderLock.lease; issue 20:
  * about 0.12 ms of an RSMS join in a script that joins RNs one after the other, with other work
  * between them). Another process waits this long at most more than before (its own poll is every
- * 200 ms; folder-lock's LEASE_GRACE_MS, longer than this, keeps that wait silent), and a process
- * that runs the same command with gaps shorter than this keeps the folder until it pauses (as
- * before, a waiter's poll rarely met the gap between two commands).
+ * 200 ms; folder-lock's LEASE_GRACE_MS, longer than this, keeps that wait silent); a waiter is let
+ * go first by the holder's next command (folder-lock's WANT_FILE), so back-to-back commands never
+ * keep it out.
  */
 export const HOLD_LEASE_MS = 250;
 

@@ -14,6 +14,7 @@ import {
   FolderLockedError,
   LEASE_GRACE_MS,
   LOCK_FILE,
+  WANT_FILE,
   acquireFolder,
   liveHolder,
   lockFolder,
@@ -232,6 +233,7 @@ describe("folder-lock: one process per service data folder (s17-redA F20)", func
       const lock = await acquireFolder(dir, "rsms:join", { task: true, onWait: (l) => waits.push(l), pollMs: 20 });
       expect(JSON.parse(text(dir)).pid).to.equal(process.pid);
       expect(waits, "the notice").to.deep.equal([]);
+      expect(fs.existsSync(path.join(dir, WANT_FILE)), "the waiter's want file once it holds the folder").to.equal(false);
       lock.release();
     });
 

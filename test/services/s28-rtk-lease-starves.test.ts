@@ -7,8 +7,10 @@
  * from starting, and every other command of the folder (another shell's rsms:rn:register,
  * group:*), until the script pauses; they wait TASK_HOLD_WAIT_MS (2 minutes) and refuse. Before
  * the lease, the lock left the folder for the whole gap and a waiter's 200 ms poll took it there.
- * The test fails on the current code: the waiter (a service starting in another process) is refused.
- * Bites: with lease() releasing at once (the code before e6f8bd67) the waiter gets the folder.
+ * Fixed (s28): a process that waits for a command's lock leaves its pid in `service.lock.want`
+ * (offchain/services/folder-lock.ts WANT_FILE), and the holder's next command lets it go first: its
+ * lease is released (once its keystore commits are in place) and the command waits for the waiter.
+ * Bites: without the holder's check of the want file the waiter is refused after its whole wait.
  */
 import { expect } from "chai";
 import fs from "node:fs";
