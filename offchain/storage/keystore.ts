@@ -50,10 +50,13 @@
  * appended lengthens the list, and a p_i written again under the same list (two writers that took
  * no lock, each preparing p_i over the same head) changes the sum unless the texts are the same
  * (a sealed text never is: a fresh nonce). An older build's writer writes a head without sums, a
- * new text too. Limits: (1) a patch file changed by a hand, base and head untouched, leaves the
- * stamp as it was: a kept object is still reused, and the change is caught at the next read of the
- * patches (another command's load, a commit that writes the record whole), which refuses the
- * record, never merges the file; before, the stamp itself saw it. (2) Two lockless writers whose
+ * new text too. A patch or head is never a caller's to write: its name (`<x>.p<i>`, `<x>.head`) is
+ * refused by `create`, `update`, `remove`, `commit` and `commitIntent` (s28-rtk F4: through them a
+ * patch could be changed or removed under the same base and head). Limits: (1) a patch file changed
+ * by a hand (not through a Keystore), base and head untouched, leaves the stamp as it was: a kept
+ * object is still reused, and the change is caught at the next read of the patches (another
+ * command's load, a commit that writes the record whole), which refuses the record, never merges
+ * the file; before, the stamp itself saw it. (2) Two lockless writers whose
  * renames interleave (one's p_i, the other's head) leave a record every load refuses, where before
  * one's entries were merged under the other's head unseen; the folder lock is what keeps writers
  * apart. (3) A reader races a writer: a commit renames each patch into place before the head that
@@ -185,6 +188,23 @@ export class Keystore {
     return path.join(this.dir, `${name}.json`);
   }
 
+  /**
+   * The file of a record a caller writes (`create`, `update`, `remove`, `commit`, `commitIntent`):
+   * a patch's or a head's name (`<x>.p<digits>`, `<x>.head`) is refused, as a patched record's
+   * parts are written only by a commit of `<x>` (its `patch` option) with the head that lists them
+   * and their sums. A caller's write of one would change the record while its stamp, its base and
+   * head texts, stays the same (s28-rtk F4).
+   * @throws InvalidParameterError naming the record
+   */
+  private writable(name: string): string {
+    const file = this.file(name);
+    if (PART_NAME.test(name))
+      throw new InvalidParameterError(
+        `Keystore: record name "${name}" is a patch or head of record "${name.replace(PART_NAME, "")}": only a commit of that record writes it`,
+      );
+    return file;
+  }
+
   /** True iff the record exists. */
   exists(name: string): boolean {
     const file = this.file(name);
@@ -208,30 +228,30 @@ export class Keystore {
 
   /**
    * Creates a record; never overwrites.
-   * @throws KeystoreExistsError if it exists
+   * @throws KeystoreExistsError if it exists; InvalidParameterError for a patch or head name ({@link writable})
    */
   create(name: string, data: KeystoreData): void {
-    const file = this.file(name);
+    const file = this.writable(name);
     if (this.exists(name)) throw new KeystoreExistsError(name, file);
     this.write(name, data);
   }
 
   /**
    * Replaces the content of an existing record (atomically).
-   * @throws KeystoreNotFoundError if it does not exist
+   * @throws KeystoreNotFoundError if it does not exist; InvalidParameterError for a patch or head name ({@link writable})
    */
   update(name: string, data: KeystoreData): void {
-    const file = this.file(name);
+    const file = this.writable(name);
     if (!this.exists(name)) throw new KeystoreNotFoundError(name, file);
     this.write(name, data);
   }
 
   /**
    * Deletes a record (e.g. a salt whose transaction failed).
-   * @throws KeystoreNotFoundError if it does not exist
+   * @throws KeystoreNotFoundError if it does not exist; InvalidParameterError for a patch or head name ({@link writable})
    */
   remove(name: string): void {
-    const file = this.file(name);
+    const file = this.writable(name);
     if (!this.exists(name)) throw new KeystoreNotFoundError(name, file);
     this.guard(name);
     if (overlay.has(file)) flushJournals(); // the commit first, durably: a replay must not bring the record back
@@ -541,9 +561,10 @@ export class Keystore {
    * @param opts.patch - record name -> the field (an object of entries) its commits may patch
    * @returns the text of each record file the commit wrote, by record name (a patched record's
    *   patch and head under their own names): what {@link stamp} gives for them from now on
-   * @throws InvalidParameterError if that field of the new data is not an object of entries
+   * @throws InvalidParameterError if that field of the new data is not an object of entries, or a record is named as a patch or head
    */
   commit(records: Record<string, KeystoreData>, opts: { patch?: Record<string, string> } = {}): RecordStamp {
+    for (const name of Object.keys(records)) this.writable(name);
     const entries = this.prepare(records, opts);
     if (entries.length === 0) return {};
     const body = entries.map(({ name, base, text }) => ({ name, base, text }));
@@ -595,6 +616,7 @@ export class Keystore {
     opts: { patch?: Record<string, string>; entries?: Record<string, Record<string, unknown>> },
     intent: { kind: string; data: Record<string, unknown> },
   ): PendingCommit {
+    for (const name of Object.keys(records)) this.writable(name);
     const entries = this.prepare(records, opts);
     const body = entries.map(({ name, base, text }) => ({ name, base, text }));
     const file: IntentFile = {
@@ -913,6 +935,9 @@ const recoveredNow = new Set<string>();
 const ownIntents = new Set<string>();
 /** Intent files that wait for a resolver: what they hold and the records they block. */
 const blocked = new Map<string, { kind: string; data: Record<string, unknown>; records: JournalFile["records"]; names: Set<string> }>();
+
+/** A patch's or a head's record name (`<x>.p<digits>`, `<x>.head`): never a caller's to write (Keystore.writable). */
+const PART_NAME = /\.(head|p\d+)$/;
 
 /** How many patches a patched record (Keystore.commit's `patch`) takes before a commit writes it whole again. */
 export const PATCH_MAX = 16;
