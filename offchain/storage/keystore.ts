@@ -21,7 +21,13 @@
  *   first. After a crash at any point, the next read or write of the folder (in any process)
  *   replays what a committed journal holds and drops a torn one, which was never committed: all
  *   the records of a commit, or none. A replay writes a record only if the file still holds what
- *   the commit replaced (the journal keeps its checksum): a newer write is never undone.
+ *   the commit replaced (the journal keeps its checksum): a newer write is never undone. The
+ *   background apply and flushJournals follow the same rule (s28-rtk F2): a record's file that
+ *   another process wrote after this process's commit point (a writer that holds no lock) keeps
+ *   that write; this process's change to the record (a patch and its head together) is not kept,
+ *   its overlay of the record is dropped (it reads the disk, and a stamp kept from the commit no
+ *   longer matches, so a kept object is rebuilt), and one line on stderr names the file. The two
+ *   writers' changes are not merged.
  * - A large record whose commits change a few entries of one field (the MSRP's record: its RNs)
  *   can be kept as a base and patches (`commit`'s `patch` option): a commit then journals the
  *   changed entries (`<name>.p<i>`) and a head (`<name>.head`), not the whole record, and `load`
@@ -59,7 +65,11 @@
  * the file; before, the stamp itself saw it. (2) Two lockless writers whose
  * renames interleave (one's p_i, the other's head) leave a record every load refuses, where before
  * one's entries were merged under the other's head unseen; the folder lock is what keeps writers
- * apart. (3) A reader races a writer: a commit renames each patch into place before the head that
+ * apart. A lockless writer whose commit lands whole before this process applies its own keeps its
+ * write (see the replay rule above), but this process checks only the files its commit writes: a
+ * lockless whole write of the base under this process's patch and head (or a lockless patch under
+ * this process's whole write) is not seen there; the record then loads as the newer base says,
+ * unmerged, and the stamp differs from the kept one. (3) A reader races a writer: a commit renames each patch into place before the head that
  * lists it (journal order, in the background apply, a flush and a replay alike), so a head never
  * lists a patch not yet in place; but a reader that read the base and head before a whole write
  * and a new p0 of the new base, and p0 after them, finds p0 not its head's sum. Before, that read
@@ -1045,6 +1055,15 @@ function fileHash(file: string): string {
   }
 }
 
+async function fileHashAsync(file: string): Promise<string> {
+  try {
+    return sha(await fs.promises.readFile(file, "utf8"));
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === "ENOENT") return "";
+    throw e;
+  }
+}
+
 function fsyncPath(p: string): void {
   const fd = fs.openSync(p, "r");
   try {
@@ -1067,15 +1086,35 @@ function processAlive(pid: number): boolean {
 /**
  * In the background, one commit after the other: each record of the commit that no later write
  * replaced is written to a temporary file, fsync'd and renamed into place; then the journal is
- * deleted. A failure leaves the journal (replayed by flushJournals or the next process).
+ * deleted. A failure leaves the journal (replayed by flushJournals or the next process). The replay
+ * rule holds here too (s28-rtk F2): a record is written only if its file still holds what the
+ * commit replaced (see {@link lostTo}); else another process wrote it after this commit point (a
+ * writer that holds no lock), and that write is kept: this commit's files of the record are not
+ * written, this process's overlay of them is dropped (it reads the disk, and a stamp kept from
+ * this commit no longer matches), and one line on stderr says so.
  */
-function applyLater(jfile: string, entries: { file: string; text: string }[]): void {
+function applyLater(jfile: string, entries: { name: string; file: string; base: string; text: string }[]): void {
   settling.add(jfile);
   const p = applying
     .then(async () => {
       if (!settling.has(jfile)) return; // flushed synchronously meanwhile
+      const decided = new Set<string>();
+      const lost = new Set<string>();
       let i = 0;
-      for (const { file, text } of entries) {
+      for (const e of entries) {
+        const { name, file, text } = e;
+        const record = recordOf(name);
+        if (!decided.has(record)) {
+          // every file of the record this commit writes, checked before the first is written: a
+          // patch and its head are kept together or dropped together
+          decided.add(record);
+          const mine = entries.filter((e) => recordOf(e.name) === record);
+          const now = new Map<string, string>();
+          for (const e of mine) now.set(e.file, await fileHashAsync(e.file));
+          if (!settling.has(jfile)) return; // flushed synchronously meanwhile (it decides by the same rule)
+          if (lostTo(jfile, mine, now)) lost.add(record);
+        }
+        if (lost.has(record)) continue;
         if (overlay.get(file) === text) {
           const tmp = `${file}.${toHex(randomBytes(6)).slice(2)}.tmp`;
           openTemps.add(tmp);
@@ -1102,20 +1141,74 @@ function applyLater(jfile: string, entries: { file: string; text: string }[]): v
               openTemps.delete(tmp);
             }
             if (overlay.get(file) === text && settling.has(jfile)) overlay.delete(file);
+            superseded.delete(file);
           } else {
             await fs.promises.rm(tmp, { force: true });
             openTemps.delete(tmp);
+            if (settling.has(jfile)) supersede(e); // else flushJournals decides it
           }
-        }
+        } else supersede(e);
         if (i++ === 0) crashPoint("applied-one");
       }
       crashPoint("applied");
       if (settling.has(jfile)) await fs.promises.rm(jfile, { force: true });
       settling.delete(jfile);
+      forgetLost(jfile);
     })
     .catch(() => undefined);
   applying = p;
 }
+
+/** The record a file of a commit belongs to: a patch's or head's record, else the record itself. */
+const recordOf = (name: string): string => name.replace(PART_NAME, "");
+
+/**
+ * Per record file: the checksums it may hold when this process applies its next commit of it, other
+ * than that commit's base: a commit whose file a later commit of this process replaced before it
+ * was applied (so never written) leaves the file as that commit found it, which the later commit's
+ * base does not name.
+ */
+const superseded = new Map<string, Set<string>>();
+
+/**
+ * Decides one record's files of a commit this process applies (the background apply, flushJournals)
+ * by the replay rule: true, after dropping this process's overlay of those files and printing one
+ * line on stderr, if one of them holds neither what the commit replaced nor the commit's text (nor
+ * what an earlier commit of this process, never written, found): another process wrote it after
+ * this commit point, and its write is kept. False (the files may be written) otherwise.
+ * @param jfile - the commit's journal (a record decided lost stays lost: flushJournals after the
+ *   background apply decided it prints nothing again)
+ * @param mine - the commit's files of one record (its patch and head together)
+ * @param now - each file's checksum as it stands ("" if none)
+ */
+function lostTo(jfile: string, mine: { name: string; file: string; base: string; text: string }[], now: Map<string, string>): boolean {
+  const key = `${jfile}\0${recordOf(mine[0].name)}`;
+  if (lostRecords.has(key)) return true;
+  const other = mine.find((e) => {
+    const h = now.get(e.file)!;
+    return h !== e.base && h !== sha(e.text) && !superseded.get(e.file)?.has(h);
+  });
+  if (other === undefined) return false;
+  lostRecords.add(key);
+  for (const e of mine) {
+    superseded.delete(e.file);
+    if (overlay.get(e.file) === e.text) overlay.delete(e.file);
+  }
+  process.stderr.write(
+    `Keystore: ${other.file} was written by another process after this process's commit of it; that write is kept, this process's change to record "${recordOf(mine[0].name)}" is not\n`,
+  );
+  return true;
+}
+/** A commit's file not written because a later commit of this process replaced it: the file holds what this one found (see {@link superseded}). */
+function supersede(e: { file: string; base: string }): void {
+  superseded.set(e.file, (superseded.get(e.file) ?? new Set<string>()).add(e.base));
+}
+
+/** Records of a journal of this process that {@link lostTo} decided another process's (`<journal>\0<record>`), until the journal is settled. */
+const lostRecords = new Set<string>();
+const forgetLost = (jfile: string): void => {
+  for (const k of lostRecords) if (k.startsWith(`${jfile}\0`)) lostRecords.delete(k);
+};
 
 /**
  * Applies, synchronously and durably, every journal this process committed and has not applied
@@ -1140,13 +1233,25 @@ export function flushJournals(): void {
       continue; // left for the next process's recovery
     }
     const dir = path.dirname(path.dirname(jfile));
-    for (const r of j.records) {
-      const file = path.join(dir, `${r.name}.json`);
-      if (overlay.get(file) !== r.text) continue; // a later commit or write replaced it
-      writeFileAtomic(file, r.text, 0o600);
-      overlay.delete(file);
+    const records = j.records.map((r) => ({ ...r, file: path.join(dir, `${r.name}.json`) }));
+    const lost = new Set<string>();
+    for (const record of new Set(records.map((r) => recordOf(r.name)))) {
+      // the replay rule, as the background apply follows it: another process's write since this commit point is kept
+      const mine = records.filter((r) => recordOf(r.name) === record);
+      if (lostTo(jfile, mine, new Map(mine.map((r) => [r.file, fileHash(r.file)])))) lost.add(record);
+    }
+    for (const r of records) {
+      if (lost.has(recordOf(r.name))) continue; // another process's write is kept
+      if (overlay.get(r.file) !== r.text) {
+        supersede(r); // a later commit of this process replaced it
+        continue;
+      }
+      writeFileAtomic(r.file, r.text, 0o600);
+      overlay.delete(r.file);
+      superseded.delete(r.file);
     }
     fs.rmSync(jfile, { force: true });
+    forgetLost(jfile);
   }
 }
 process.on("exit", () => {
