@@ -65,8 +65,9 @@
  * the file; before, the stamp itself saw it. (2) Two lockless writers whose
  * renames interleave (one's p_i, the other's head) leave a record every load refuses, where before
  * one's entries were merged under the other's head unseen; the folder lock is what keeps writers
- * apart. A lockless writer whose commit lands whole before this process applies its own keeps its
- * write (see the replay rule above), but this process checks only the files its commit writes: a
+ * apart. A lockless writer whose files land before this process renames its own keeps its write
+ * (see the replay rule above; one whose files land between this process's last check and its
+ * renames does not, unseen), and this process checks only the files its commit writes: a
  * lockless whole write of the base under this process's patch and head (or a lockless patch under
  * this process's whole write) is not seen there; the record then loads as the newer base says,
  * unmerged, and the stamp differs from the kept one. (3) A reader races a writer: a commit renames each patch into place before the head that
@@ -1091,42 +1092,52 @@ function processAlive(pid: number): boolean {
  * commit replaced (see {@link lostTo}); else another process wrote it after this commit point (a
  * writer that holds no lock), and that write is kept: this commit's files of the record are not
  * written, this process's overlay of them is dropped (it reads the disk, and a stamp kept from
- * this commit no longer matches), and one line on stderr says so.
+ * this commit no longer matches), and one line on stderr says so. The files are checked before
+ * their temporary files are written and again right before the renames; a write that lands
+ * between that last read and the renames is still undone (the file comment's limit (2)).
  */
 function applyLater(jfile: string, entries: { name: string; file: string; base: string; text: string }[]): void {
   settling.add(jfile);
   const p = applying
     .then(async () => {
       if (!settling.has(jfile)) return; // flushed synchronously meanwhile
-      const decided = new Set<string>();
-      const lost = new Set<string>();
+      /** The replay rule for one record's files (see lostTo); undefined if flushJournals took the commit over meanwhile. */
+      const lostNow = async (mine: typeof entries): Promise<boolean | undefined> => {
+        const now = new Map<string, string>();
+        for (const e of mine) now.set(e.file, await fileHashAsync(e.file));
+        return settling.has(jfile) ? lostTo(jfile, mine, now) : undefined;
+      };
       let i = 0;
-      for (const e of entries) {
-        const { name, file, text } = e;
-        const record = recordOf(name);
-        if (!decided.has(record)) {
-          // every file of the record this commit writes, checked before the first is written: a
-          // patch and its head are kept together or dropped together
-          decided.add(record);
-          const mine = entries.filter((e) => recordOf(e.name) === record);
-          const now = new Map<string, string>();
-          for (const e of mine) now.set(e.file, await fileHashAsync(e.file));
-          if (!settling.has(jfile)) return; // flushed synchronously meanwhile (it decides by the same rule)
-          if (lostTo(jfile, mine, now)) lost.add(record);
-        }
-        if (lost.has(record)) continue;
-        if (overlay.get(file) === text) {
-          const tmp = `${file}.${toHex(randomBytes(6)).slice(2)}.tmp`;
+      for (const record of new Set(entries.map((e) => recordOf(e.name)))) {
+        // a record's files (a patch and its head) are kept together or dropped together
+        const mine = entries.filter((e) => recordOf(e.name) === record);
+        const first = await lostNow(mine);
+        if (first === undefined) return; // flushJournals decides it, by the same rule
+        if (first) continue;
+        const tmps: [(typeof entries)[number], string][] = [];
+        for (const e of mine) {
+          if (overlay.get(e.file) !== e.text) {
+            supersede(e); // a later commit of this process replaced it
+            continue;
+          }
+          const tmp = `${e.file}.${toHex(randomBytes(6)).slice(2)}.tmp`;
           openTemps.add(tmp);
           const h = await fs.promises.open(tmp, "wx", 0o600);
           try {
-            await h.writeFile(text);
+            await h.writeFile(e.text);
             await h.chmod(0o600);
             await h.sync();
           } finally {
             await h.close();
           }
-          if (overlay.get(file) === text && settling.has(jfile)) {
+          tmps.push([e, tmp]);
+        }
+        // checked again right before the renames: a write that landed while the temporary files
+        // were fsync'd is kept too (what is left is the gap between this read and the renames)
+        const again = tmps.length === 0 ? false : await lostNow(mine);
+        for (const [e, tmp] of tmps) {
+          const { file, text } = e;
+          if (again === false && overlay.get(file) === text && settling.has(jfile)) {
             // Renamed off the main thread. Until the rename is done the record stays in the overlay,
             // so a direct write or removal of it first runs flushJournals, which cancels this rename
             // (deletes `tmp`: a rename not yet done fails, one done already put the committed text
@@ -1134,8 +1145,8 @@ function applyLater(jfile: string, entries: { name: string; file: string; base: 
             inflight.set(file, tmp);
             try {
               await fs.promises.rename(tmp, file);
-            } catch (e) {
-              if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw e; // else: cancelled by flushJournals
+            } catch (err) {
+              if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err; // else: cancelled by flushJournals
             } finally {
               if (inflight.get(file) === tmp) inflight.delete(file);
               openTemps.delete(tmp);
@@ -1145,10 +1156,11 @@ function applyLater(jfile: string, entries: { name: string; file: string; base: 
           } else {
             await fs.promises.rm(tmp, { force: true });
             openTemps.delete(tmp);
-            if (settling.has(jfile)) supersede(e); // else flushJournals decides it
+            if (again === false && settling.has(jfile)) supersede(e); // else: another's write kept, or flushJournals decides
           }
-        } else supersede(e);
-        if (i++ === 0) crashPoint("applied-one");
+          if (i++ === 0) crashPoint("applied-one");
+        }
+        if (again === undefined) return;
       }
       crashPoint("applied");
       if (settling.has(jfile)) await fs.promises.rm(jfile, { force: true });

@@ -104,6 +104,37 @@ describe("s28-rtk F2: a commit's apply never writes over another process's later
     });
   }
 
+  it("another process's write that lands while the temporary files are written (after the first check) is kept too", async () => {
+    const ks = await patched();
+    const disk = diskFiles(ks.dir);
+    const open = fs.promises.open;
+    let landed = false;
+    const err = await stderrOf(async () => {
+      ks.commit({ m: { x: 1, rns: { a: 0, b: 1, mine: 2 } } }, P);
+      // the other's commit lands when this process's apply opens its first temporary file
+      fs.promises.open = (async (...args: Parameters<typeof open>) => {
+        if (!landed && String(args[0]).includes(`${path.sep}m.p1.json.`)) {
+          landed = true;
+          otherCommits(ks.dir, { a: 0, b: 1, theirs: 3 }, disk);
+        }
+        return open(...args);
+      }) as typeof open;
+      try {
+        await settled();
+      } finally {
+        fs.promises.open = open;
+      }
+    });
+    expect(landed).to.equal(true);
+    expect(
+      err.split("\n").filter((l) => l !== ""),
+      err,
+    ).to.have.length(1);
+    expect(new Keystore(ks.dir, "").load<Rec>("m").rns).to.deep.equal({ a: 0, b: 1, theirs: 3 });
+    expect(ks.load<Rec>("m").rns).to.deep.equal({ a: 0, b: 1, theirs: 3 });
+    expect(fs.readdirSync(ks.dir).filter((f) => f.endsWith(".tmp"))).to.deep.equal([]);
+  });
+
   it("a head a later commit of this process replaced before the apply is no conflict: both commits land, nothing printed", async () => {
     const ks = await patched();
     const err = await stderrOf(async () => {
