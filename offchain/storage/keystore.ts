@@ -21,7 +21,13 @@
  *   first. After a crash at any point, the next read or write of the folder (in any process)
  *   replays what a committed journal holds and drops a torn one, which was never committed: all
  *   the records of a commit, or none. A replay writes a record only if the file still holds what
- *   the commit replaced (the journal keeps its checksum): a newer write is never undone.
+ *   the commit replaced (the journal keeps its checksum): a newer write is never undone. The
+ *   background apply and flushJournals follow the same rule (s28-rtk F2): a record's file that
+ *   another process wrote after this process's commit point (a writer that holds no lock) keeps
+ *   that write; this process's change to the record (a patch and its head together) is not kept,
+ *   its overlay of the record is dropped (it reads the disk, and a stamp kept from the commit no
+ *   longer matches, so a kept object is rebuilt), and one line on stderr names the file. The two
+ *   writers' changes are not merged.
  * - A large record whose commits change a few entries of one field (the MSRP's record: its RNs)
  *   can be kept as a base and patches (`commit`'s `patch` option): a commit then journals the
  *   changed entries (`<name>.p<i>`) and a head (`<name>.head`), not the whole record, and `load`
@@ -50,13 +56,21 @@
  * appended lengthens the list, and a p_i written again under the same list (two writers that took
  * no lock, each preparing p_i over the same head) changes the sum unless the texts are the same
  * (a sealed text never is: a fresh nonce). An older build's writer writes a head without sums, a
- * new text too. Limits: (1) a patch file changed by a hand, base and head untouched, leaves the
- * stamp as it was: a kept object is still reused, and the change is caught at the next read of the
- * patches (another command's load, a commit that writes the record whole), which refuses the
- * record, never merges the file; before, the stamp itself saw it. (2) Two lockless writers whose
+ * new text too. A patch or head is never a caller's to write: its name (`<x>.p<i>`, `<x>.head`) is
+ * refused by `create`, `update`, `remove`, `commit` and `commitIntent` (s28-rtk F4: through them a
+ * patch could be changed or removed under the same base and head). Limits: (1) a patch file changed
+ * by a hand (not through a Keystore), base and head untouched, leaves the stamp as it was: a kept
+ * object is still reused, and the change is caught at the next read of the patches (another
+ * command's load, a commit that writes the record whole), which refuses the record, never merges
+ * the file; before, the stamp itself saw it. (2) Two lockless writers whose
  * renames interleave (one's p_i, the other's head) leave a record every load refuses, where before
  * one's entries were merged under the other's head unseen; the folder lock is what keeps writers
- * apart. (3) A reader races a writer: a commit renames each patch into place before the head that
+ * apart. A lockless writer whose files land before this process renames its own keeps its write
+ * (see the replay rule above; one whose files land between this process's last check and its
+ * renames does not, unseen), and this process checks only the files its commit writes: a
+ * lockless whole write of the base under this process's patch and head (or a lockless patch under
+ * this process's whole write) is not seen there; the record then loads as the newer base says,
+ * unmerged, and the stamp differs from the kept one. (3) A reader races a writer: a commit renames each patch into place before the head that
  * lists it (journal order, in the background apply, a flush and a replay alike), so a head never
  * lists a patch not yet in place; but a reader that read the base and head before a whole write
  * and a new p0 of the new base, and p0 after them, finds p0 not its head's sum. Before, that read
@@ -185,6 +199,23 @@ export class Keystore {
     return path.join(this.dir, `${name}.json`);
   }
 
+  /**
+   * The file of a record a caller writes (`create`, `update`, `remove`, `commit`, `commitIntent`):
+   * a patch's or a head's name (`<x>.p<digits>`, `<x>.head`) is refused, as a patched record's
+   * parts are written only by a commit of `<x>` (its `patch` option) with the head that lists them
+   * and their sums. A caller's write of one would change the record while its stamp, its base and
+   * head texts, stays the same (s28-rtk F4).
+   * @throws InvalidParameterError naming the record
+   */
+  private writable(name: string): string {
+    const file = this.file(name);
+    if (PART_NAME.test(name))
+      throw new InvalidParameterError(
+        `Keystore: record name "${name}" is a patch or head of record "${name.replace(PART_NAME, "")}": only a commit of that record writes it`,
+      );
+    return file;
+  }
+
   /** True iff the record exists. */
   exists(name: string): boolean {
     const file = this.file(name);
@@ -208,30 +239,30 @@ export class Keystore {
 
   /**
    * Creates a record; never overwrites.
-   * @throws KeystoreExistsError if it exists
+   * @throws KeystoreExistsError if it exists; InvalidParameterError for a patch or head name ({@link writable})
    */
   create(name: string, data: KeystoreData): void {
-    const file = this.file(name);
+    const file = this.writable(name);
     if (this.exists(name)) throw new KeystoreExistsError(name, file);
     this.write(name, data);
   }
 
   /**
    * Replaces the content of an existing record (atomically).
-   * @throws KeystoreNotFoundError if it does not exist
+   * @throws KeystoreNotFoundError if it does not exist; InvalidParameterError for a patch or head name ({@link writable})
    */
   update(name: string, data: KeystoreData): void {
-    const file = this.file(name);
+    const file = this.writable(name);
     if (!this.exists(name)) throw new KeystoreNotFoundError(name, file);
     this.write(name, data);
   }
 
   /**
    * Deletes a record (e.g. a salt whose transaction failed).
-   * @throws KeystoreNotFoundError if it does not exist
+   * @throws KeystoreNotFoundError if it does not exist; InvalidParameterError for a patch or head name ({@link writable})
    */
   remove(name: string): void {
-    const file = this.file(name);
+    const file = this.writable(name);
     if (!this.exists(name)) throw new KeystoreNotFoundError(name, file);
     this.guard(name);
     if (overlay.has(file)) flushJournals(); // the commit first, durably: a replay must not bring the record back
@@ -541,9 +572,10 @@ export class Keystore {
    * @param opts.patch - record name -> the field (an object of entries) its commits may patch
    * @returns the text of each record file the commit wrote, by record name (a patched record's
    *   patch and head under their own names): what {@link stamp} gives for them from now on
-   * @throws InvalidParameterError if that field of the new data is not an object of entries
+   * @throws InvalidParameterError if that field of the new data is not an object of entries, or a record is named as a patch or head
    */
   commit(records: Record<string, KeystoreData>, opts: { patch?: Record<string, string> } = {}): RecordStamp {
+    for (const name of Object.keys(records)) this.writable(name);
     const entries = this.prepare(records, opts);
     if (entries.length === 0) return {};
     const body = entries.map(({ name, base, text }) => ({ name, base, text }));
@@ -595,6 +627,7 @@ export class Keystore {
     opts: { patch?: Record<string, string>; entries?: Record<string, Record<string, unknown>> },
     intent: { kind: string; data: Record<string, unknown> },
   ): PendingCommit {
+    for (const name of Object.keys(records)) this.writable(name);
     const entries = this.prepare(records, opts);
     const body = entries.map(({ name, base, text }) => ({ name, base, text }));
     const file: IntentFile = {
@@ -914,6 +947,9 @@ const ownIntents = new Set<string>();
 /** Intent files that wait for a resolver: what they hold and the records they block. */
 const blocked = new Map<string, { kind: string; data: Record<string, unknown>; records: JournalFile["records"]; names: Set<string> }>();
 
+/** A patch's or a head's record name (`<x>.p<digits>`, `<x>.head`): never a caller's to write (Keystore.writable). */
+const PART_NAME = /\.(head|p\d+)$/;
+
 /** How many patches a patched record (Keystore.commit's `patch`) takes before a commit writes it whole again. */
 export const PATCH_MAX = 16;
 
@@ -1020,6 +1056,15 @@ function fileHash(file: string): string {
   }
 }
 
+async function fileHashAsync(file: string): Promise<string> {
+  try {
+    return sha(await fs.promises.readFile(file, "utf8"));
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === "ENOENT") return "";
+    throw e;
+  }
+}
+
 function fsyncPath(p: string): void {
   const fd = fs.openSync(p, "r");
   try {
@@ -1042,27 +1087,57 @@ function processAlive(pid: number): boolean {
 /**
  * In the background, one commit after the other: each record of the commit that no later write
  * replaced is written to a temporary file, fsync'd and renamed into place; then the journal is
- * deleted. A failure leaves the journal (replayed by flushJournals or the next process).
+ * deleted. A failure leaves the journal (replayed by flushJournals or the next process). The replay
+ * rule holds here too (s28-rtk F2): a record is written only if its file still holds what the
+ * commit replaced (see {@link lostTo}); else another process wrote it after this commit point (a
+ * writer that holds no lock), and that write is kept: this commit's files of the record are not
+ * written, this process's overlay of them is dropped (it reads the disk, and a stamp kept from
+ * this commit no longer matches), and one line on stderr says so. The files are checked before
+ * their temporary files are written and again right before the renames; a write that lands
+ * between that last read and the renames is still undone (the file comment's limit (2)).
  */
-function applyLater(jfile: string, entries: { file: string; text: string }[]): void {
+function applyLater(jfile: string, entries: { name: string; file: string; base: string; text: string }[]): void {
   settling.add(jfile);
   const p = applying
     .then(async () => {
       if (!settling.has(jfile)) return; // flushed synchronously meanwhile
+      /** The replay rule for one record's files (see lostTo); undefined if flushJournals took the commit over meanwhile. */
+      const lostNow = async (mine: typeof entries): Promise<boolean | undefined> => {
+        const now = new Map<string, string>();
+        for (const e of mine) now.set(e.file, await fileHashAsync(e.file));
+        return settling.has(jfile) ? lostTo(jfile, mine, now) : undefined;
+      };
       let i = 0;
-      for (const { file, text } of entries) {
-        if (overlay.get(file) === text) {
-          const tmp = `${file}.${toHex(randomBytes(6)).slice(2)}.tmp`;
+      for (const record of new Set(entries.map((e) => recordOf(e.name)))) {
+        // a record's files (a patch and its head) are kept together or dropped together
+        const mine = entries.filter((e) => recordOf(e.name) === record);
+        const first = await lostNow(mine);
+        if (first === undefined) return; // flushJournals decides it, by the same rule
+        if (first) continue;
+        const tmps: [(typeof entries)[number], string][] = [];
+        for (const e of mine) {
+          if (overlay.get(e.file) !== e.text) {
+            supersede(e); // a later commit of this process replaced it
+            continue;
+          }
+          const tmp = `${e.file}.${toHex(randomBytes(6)).slice(2)}.tmp`;
           openTemps.add(tmp);
           const h = await fs.promises.open(tmp, "wx", 0o600);
           try {
-            await h.writeFile(text);
+            await h.writeFile(e.text);
             await h.chmod(0o600);
             await h.sync();
           } finally {
             await h.close();
           }
-          if (overlay.get(file) === text && settling.has(jfile)) {
+          tmps.push([e, tmp]);
+        }
+        // checked again right before the renames: a write that landed while the temporary files
+        // were fsync'd is kept too (what is left is the gap between this read and the renames)
+        const again = tmps.length === 0 ? false : await lostNow(mine);
+        for (const [e, tmp] of tmps) {
+          const { file, text } = e;
+          if (again === false && overlay.get(file) === text && settling.has(jfile)) {
             // Renamed off the main thread. Until the rename is done the record stays in the overlay,
             // so a direct write or removal of it first runs flushJournals, which cancels this rename
             // (deletes `tmp`: a rename not yet done fails, one done already put the committed text
@@ -1070,27 +1145,82 @@ function applyLater(jfile: string, entries: { file: string; text: string }[]): v
             inflight.set(file, tmp);
             try {
               await fs.promises.rename(tmp, file);
-            } catch (e) {
-              if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw e; // else: cancelled by flushJournals
+            } catch (err) {
+              if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err; // else: cancelled by flushJournals
             } finally {
               if (inflight.get(file) === tmp) inflight.delete(file);
               openTemps.delete(tmp);
             }
             if (overlay.get(file) === text && settling.has(jfile)) overlay.delete(file);
+            superseded.delete(file);
           } else {
             await fs.promises.rm(tmp, { force: true });
             openTemps.delete(tmp);
+            if (again === false && settling.has(jfile)) supersede(e); // else: another's write kept, or flushJournals decides
           }
+          if (i++ === 0) crashPoint("applied-one");
         }
-        if (i++ === 0) crashPoint("applied-one");
+        if (again === undefined) return;
       }
       crashPoint("applied");
       if (settling.has(jfile)) await fs.promises.rm(jfile, { force: true });
       settling.delete(jfile);
+      forgetLost(jfile);
     })
     .catch(() => undefined);
   applying = p;
 }
+
+/** The record a file of a commit belongs to: a patch's or head's record, else the record itself. */
+const recordOf = (name: string): string => name.replace(PART_NAME, "");
+
+/**
+ * Per record file: the checksums it may hold when this process applies its next commit of it, other
+ * than that commit's base: a commit whose file a later commit of this process replaced before it
+ * was applied (so never written) leaves the file as that commit found it, which the later commit's
+ * base does not name.
+ */
+const superseded = new Map<string, Set<string>>();
+
+/**
+ * Decides one record's files of a commit this process applies (the background apply, flushJournals)
+ * by the replay rule: true, after dropping this process's overlay of those files and printing one
+ * line on stderr, if one of them holds neither what the commit replaced nor the commit's text (nor
+ * what an earlier commit of this process, never written, found): another process wrote it after
+ * this commit point, and its write is kept. False (the files may be written) otherwise.
+ * @param jfile - the commit's journal (a record decided lost stays lost: flushJournals after the
+ *   background apply decided it prints nothing again)
+ * @param mine - the commit's files of one record (its patch and head together)
+ * @param now - each file's checksum as it stands ("" if none)
+ */
+function lostTo(jfile: string, mine: { name: string; file: string; base: string; text: string }[], now: Map<string, string>): boolean {
+  const key = `${jfile}\0${recordOf(mine[0].name)}`;
+  if (lostRecords.has(key)) return true;
+  const other = mine.find((e) => {
+    const h = now.get(e.file)!;
+    return h !== e.base && h !== sha(e.text) && !superseded.get(e.file)?.has(h);
+  });
+  if (other === undefined) return false;
+  lostRecords.add(key);
+  for (const e of mine) {
+    superseded.delete(e.file);
+    if (overlay.get(e.file) === e.text) overlay.delete(e.file);
+  }
+  process.stderr.write(
+    `Keystore: ${other.file} was written by another process after this process's commit of it; that write is kept, this process's change to record "${recordOf(mine[0].name)}" is not\n`,
+  );
+  return true;
+}
+/** A commit's file not written because a later commit of this process replaced it: the file holds what this one found (see {@link superseded}). */
+function supersede(e: { file: string; base: string }): void {
+  superseded.set(e.file, (superseded.get(e.file) ?? new Set<string>()).add(e.base));
+}
+
+/** Records of a journal of this process that {@link lostTo} decided another process's (`<journal>\0<record>`), until the journal is settled. */
+const lostRecords = new Set<string>();
+const forgetLost = (jfile: string): void => {
+  for (const k of lostRecords) if (k.startsWith(`${jfile}\0`)) lostRecords.delete(k);
+};
 
 /**
  * Applies, synchronously and durably, every journal this process committed and has not applied
@@ -1115,13 +1245,25 @@ export function flushJournals(): void {
       continue; // left for the next process's recovery
     }
     const dir = path.dirname(path.dirname(jfile));
-    for (const r of j.records) {
-      const file = path.join(dir, `${r.name}.json`);
-      if (overlay.get(file) !== r.text) continue; // a later commit or write replaced it
-      writeFileAtomic(file, r.text, 0o600);
-      overlay.delete(file);
+    const records = j.records.map((r) => ({ ...r, file: path.join(dir, `${r.name}.json`) }));
+    const lost = new Set<string>();
+    for (const record of new Set(records.map((r) => recordOf(r.name)))) {
+      // the replay rule, as the background apply follows it: another process's write since this commit point is kept
+      const mine = records.filter((r) => recordOf(r.name) === record);
+      if (lostTo(jfile, mine, new Map(mine.map((r) => [r.file, fileHash(r.file)])))) lost.add(record);
+    }
+    for (const r of records) {
+      if (lost.has(recordOf(r.name))) continue; // another process's write is kept
+      if (overlay.get(r.file) !== r.text) {
+        supersede(r); // a later commit of this process replaced it
+        continue;
+      }
+      writeFileAtomic(r.file, r.text, 0o600);
+      overlay.delete(r.file);
+      superseded.delete(r.file);
     }
     fs.rmSync(jfile, { force: true });
+    forgetLost(jfile);
   }
 }
 process.on("exit", () => {

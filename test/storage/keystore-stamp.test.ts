@@ -95,8 +95,26 @@ describe("storage/keystore: a patched record's stamp is its base and its head (i
     const kept = ks.stampAfter("m", s1, mine.texts);
     expect(sameStamp(kept, ks.stamp("m")), "stampAfter is the stamp the commit left").to.equal(true);
     const listed = JSON.parse(fileText(dir, "m.head")).data.patches;
-    theirs.apply();
-    await settled();
+    const mineOnDisk = { p2: fileText(dir, "m.p2"), head: fileText(dir, "m.head") };
+    // their apply follows the replay rule (s28-rtk F2): the files no longer hold what their commit
+    // replaced, so mine is kept, their overlay dropped, and one line on stderr says so
+    const write = process.stderr.write.bind(process.stderr);
+    let err = "";
+    process.stderr.write = ((chunk: string | Uint8Array) => ((err += String(chunk)), true)) as typeof process.stderr.write;
+    try {
+      theirs.apply();
+      await settled();
+    } finally {
+      process.stderr.write = write;
+    }
+    expect(err).to.match(/^Keystore: .*m\.p2\.json was written by another process[^\n]*\n$/);
+    expect({ p2: fileText(dir, "m.p2"), head: fileText(dir, "m.head") }).to.deep.equal(mineOnDisk);
+    expect(sameStamp(ks.stamp("m"), kept), "their apply wrote nothing").to.equal(true);
+    // a writer whose renames race past that check (another process's, each file renamed into place)
+    for (const [n, t] of Object.entries(theirs.texts).filter(([n]) => n.startsWith("m."))) {
+      fs.writeFileSync(path.join(dir, `${n}.json.tmp`), t);
+      fs.renameSync(path.join(dir, `${n}.json.tmp`), path.join(dir, `${n}.json`));
+    }
     expect(JSON.parse(fileText(dir, "m.head")).data.patches).to.deep.equal(listed);
     expect(listed).to.deep.equal(["m.p0", "m.p1", "m.p2"]);
     expect(sameStamp(ks.stamp("m"), kept), "their m.p2 under the same list").to.equal(false);
