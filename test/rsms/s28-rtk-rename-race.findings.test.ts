@@ -17,12 +17,17 @@
  * design promises such a write is seen: refused or redone, s17-redA F21), and the locked writer's
  * kept agent is reused with a stamp equal to the disk's.
  * Both tests fail on the current code (the second process's RN is gone from the record).
+ *
+ * F1 is fixed (test/rsms/s28-rtk-rename-race.test.ts). F2 stays open as a documented limit: the
+ * lockless write is now kept and the locked commit's change to the record dropped with a one-line
+ * notice (s28-fxk; test/rsms/s28-rtk-lockless-write.test.ts), but the two changes are not merged.
+ * Left out of npm test (a findings file): it fails on the current code by design.
  */
 import { expect } from "chai";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { spawnSync, type ChildProcess } from "node:child_process";
 import { Keystore, sameStamp, settled } from "../../offchain/storage/keystore";
 import { MSRP_PATCH, MSRP_RECORD, msrpRecord, withMsrpRecord } from "../../tasks/lib/msrp-record";
 
@@ -60,12 +65,6 @@ async function rnsOnDisk(data: string): Promise<string[]> {
   return JSON.parse(out.stdout.trim().split("\n").pop()!);
 }
 
-/** Blocks this process's event loop (a CPU-bound step of a script: a proof, a scrypt). */
-function busy(ms: number): void {
-  const until = Date.now() + ms;
-  while (Date.now() < until);
-}
-
 /** The code of a second process that adds the RN `rn` to the record (`locked`: through withMsrpRecord, as rsms:rn:register). */
 function writerCode(locked: boolean): string {
   const body = `const r = await msrpRecord(ks, data, (d) => ({ d, toRecord: () => d })); const m = r.load(locked ? "rsms:rn:register" : undefined); m.d.rns = { ...m.d.rns, [rn]: { n: 2 } }; ${
@@ -90,43 +89,6 @@ describe("s28-rtk: a commit's late rename undoes another process's commit to rsm
     child = undefined;
   });
 
-  it("F1: a second command (another process, holding the folder lock) keeps its RN when the first's process is busy as its lease ends", async () => {
-    const { data, ks } = await folder();
-    // the second process waits for the folder (rsms:rn:register in another shell)
-    let out = "";
-    let err = "";
-    child = spawn(process.execPath, ["-r", "ts-node/register/transpile-only", "-e", writerCode(true), data, "second"], {
-      cwd: ROOT,
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    child.stdout!.on("data", (b) => (out += String(b)));
-    child.stderr!.on("data", (b) => (err += String(b)));
-    const exited = new Promise<number | null>((go) => child!.on("exit", go));
-    await withMsrpRecord("rsms:join", data, async () => {
-      while (!out.includes("ready")) await new Promise((go) => setTimeout(go, 20));
-      await new Promise((go) => setTimeout(go, 300)); // the second now polls the lock
-      const r = await msrpRecord(ks, data, agent);
-      const m = r.load("rsms:join");
-      m.d.rns = { ...m.d.rns, fromJoin: { n: 3 } };
-      r.save(m, "rsms:join");
-    });
-    // the command's run is over, its lease (250 ms) set; the process goes on with CPU-bound work
-    const headFile = path.join(data, "ks", `${MSRP_RECORD}.head.json`);
-    const headBefore = fs.readFileSync(headFile, "utf8");
-    let seen = "";
-    setTimeout(() => {
-      seen = `lock ${fs.existsSync(path.join(data, "service-msrp", "service.lock"))} head renamed ${fs.readFileSync(headFile, "utf8") !== headBefore}`;
-      busy(4000);
-    }, 260); // due after the lease (250 ms); runs in the timers phase that ends the lease, before the rename's I/O steps
-    busy(300);
-    const code = await exited;
-    expect(code, `the second command failed: ${err}`).to.equal(0);
-    expect(
-      await rnsOnDisk(data),
-      `the second process's committed RN was undone by the first's late rename (when the lease ended: ${seen})`,
-    ).to.deep.equal(["base", "first", "fromJoin", "second"]);
-  });
-
   // F2, a documented limit (s28-fxk): keeping both writers' RNs would need a merge of two commits
   // prepared from the same record, which the Keystore does not attempt. What is fixed: the rename
   // follows the replay rule, so the lockless write is kept, the locked join's change is not, one
@@ -134,7 +96,7 @@ describe("s28-rtk: a commit's late rename undoes another process's commit to rsm
   // test/rsms/s28-rtk-lockless-write.test.ts and test/storage/s28-rtk-apply-replay-rule.test.ts.
   // The folder lock is what keeps writers apart (rsms-join.md change 23, limits). This expectation
   // fails on that code (["base", "first", "lockless"]) and stays here, pending, as the limit.
-  it.skip("F2: a lockless writer's commit (another process, through Keystore) is never silently undone by a locked commit's rename", async () => {
+  it("F2: a lockless writer's commit (another process, through Keystore) is never silently undone by a locked commit's rename", async () => {
     const { data, ks } = await folder();
     let keptStamp: Record<string, string> = {};
     await withMsrpRecord("rsms:join", data, async () => {
