@@ -216,9 +216,9 @@ async function clientSide(hre: HardhatRuntimeEnvironment) {
  * folder for its run (tasks/lib/msrp-record.ts withMsrpRecord): refused in one line beside a live
  * `rsms:serve msrp`, waited for by a service started meanwhile and by another such command.
  */
-async function asMsrp<T>(hre: HardhatRuntimeEnvironment, task: string, run: () => Promise<T>): Promise<T> {
+async function asMsrp<T>(hre: HardhatRuntimeEnvironment, task: string, run: () => Promise<T>, o: { lease?: boolean } = {}): Promise<T> {
   const { localState } = await import("./lib/context");
-  return withMsrpRecord(task, localState(hre).dir, run);
+  return withMsrpRecord(task, localState(hre).dir, run, o);
 }
 
 const gas = (g: bigint) => `${g.toLocaleString("en-US")} gas`;
@@ -496,86 +496,91 @@ task(
     }
     if (a.abandon) throw new UsageError("rsms:join: --abandon is for a join kept for an RPM service (an RN registered with --msrp)");
     mark("task.remoteChecked");
-    return asMsrp(hre, "rsms:join", async () => {
-      mark("task.locked");
-      const r = await rsms(hre);
-      // (the first command of a process loads the modules here: the CLI's case, reported apart)
-      const loaded = performance.now();
-      r.mark("task.loaded");
-      const rnRec = r.ks.load(rnRecord(a.rn));
-      // Before anything is sent: the pool it registered for, and a filter that holds its secret.
-      if (!rnRec.joined && Number(rnRec.homePool) !== a.pool)
-        throw new UsageError(`rsms:join: --pool ${a.pool}: ${a.rn} registered for pool ${rnRec.homePool}; it joins there first`);
-      // The join's first reads (the pool, the replay check of the RN's tag, the filter roots): from
-      // this process's local view of the registry when it has one for the pool and the tag is not in
-      // it (flows.viewedJoin; kept current between joins, below; the registry's recordJoin is the
-      // arbiter: rsms-join.md change 18); else one batch to the chain (flows.prefetchJoin), which goes
-      // out now, and the MSRP's signer and the agents load while it is under way; a refusal below
-      // leaves its answers unread. (A joined RN's request is refused by the RN.)
-      const reader = await r.reader();
-      const pre = rnRec.joined
-        ? undefined
-        : (r.flows.viewedJoin(reader, a.pool, r.tagOfRecord(rnRec)) ?? r.flows.prefetchJoin(reader, a.pool, r.tagOfRecord(rnRec)));
-      // one turn of the event loop: the batching transport sends what was asked for in the turn before
-      // (offchain/chain/transport.ts), so the read is under way while the agents load
-      if (!pre?.fromView) await new Promise((resolve) => setImmediate(resolve));
-      r.mark("task.view");
-      const ctx = await r.chain();
-      r.mark("task.chain");
-      const { m, stamp, kept } = r.takeMsrp();
-      r.mark("task.takeMsrp");
-      const rn = r.rnFrom(m, rnRec);
-      r.mark("task.rnFrom");
-      if (!rn.state.joined && m.awaitsPublication(a.pool, rn.state.a))
-        throw new RefusedError(
-          `rsms:join: ${a.rn}'s one-time secret is in pool ${a.pool}'s next filter, which is not published yet: run \`npx hardhat rsms:filter:publish --pool ${a.pool}\` first`,
+    return asMsrp(
+      hre,
+      "rsms:join",
+      async () => {
+        mark("task.locked");
+        const r = await rsms(hre);
+        // (the first command of a process loads the modules here: the CLI's case, reported apart)
+        const loaded = performance.now();
+        r.mark("task.loaded");
+        const rnRec = r.ks.load(rnRecord(a.rn));
+        // Before anything is sent: the pool it registered for, and a filter that holds its secret.
+        if (!rnRec.joined && Number(rnRec.homePool) !== a.pool)
+          throw new UsageError(`rsms:join: --pool ${a.pool}: ${a.rn} registered for pool ${rnRec.homePool}; it joins there first`);
+        // The join's first reads (the pool, the replay check of the RN's tag, the filter roots): from
+        // this process's local view of the registry when it has one for the pool and the tag is not in
+        // it (flows.viewedJoin; kept current between joins, below; the registry's recordJoin is the
+        // arbiter: rsms-join.md change 18); else one batch to the chain (flows.prefetchJoin), which goes
+        // out now, and the MSRP's signer and the agents load while it is under way; a refusal below
+        // leaves its answers unread. (A joined RN's request is refused by the RN.)
+        const reader = await r.reader();
+        const pre = rnRec.joined
+          ? undefined
+          : (r.flows.viewedJoin(reader, a.pool, r.tagOfRecord(rnRec)) ?? r.flows.prefetchJoin(reader, a.pool, r.tagOfRecord(rnRec)));
+        // one turn of the event loop: the batching transport sends what was asked for in the turn before
+        // (offchain/chain/transport.ts), so the read is under way while the agents load
+        if (!pre?.fromView) await new Promise((resolve) => setImmediate(resolve));
+        r.mark("task.view");
+        const ctx = await r.chain();
+        r.mark("task.chain");
+        const { m, stamp, kept } = r.takeMsrp();
+        r.mark("task.takeMsrp");
+        const rn = r.rnFrom(m, rnRec);
+        r.mark("task.rnFrom");
+        if (!rn.state.joined && m.awaitsPublication(a.pool, rn.state.a))
+          throw new RefusedError(
+            `rsms:join: ${a.rn}'s one-time secret is in pool ${a.pool}'s next filter, which is not published yet: run \`npx hardhat rsms:filter:publish --pool ${a.pool}\` first`,
+          );
+        // The MSRP's record and the RN's together, journaled as an intent with the recordJoin
+        // transaction and fsync'd while it is sent and mined (Keystore.commitIntent, flows.initialJoin):
+        // the step returns once both the receipt and the intent are in.
+        let written: RecordStamp = {};
+        // A kept agent is its record as committed (its stamp checked above), and the join changes one
+        // entry of it (the MSRP's commitJoin): that entry is journaled as a patch, and the whole record
+        // is serialized only if the keystore must write it whole (Keystore.commitIntent's `entries`,
+        // rsms-join.md change 20). An agent loaded now is compared whole: loading may have filled in
+        // fields its record lacked (Msrp.fromRecord), which the whole comparison writes.
+        const journal = (data: Record<string, unknown>, changedRn: string) => {
+          r.mark("journal.start");
+          const pending = r.ks.commitIntent(
+            { [MSRP_RECORD]: kept ? () => m.toRecord() : m.toRecord(), [rnRecord(a.rn)]: rn.toRecord() },
+            kept ? { ...MSRP_PATCH, entries: { [MSRP_RECORD]: { [changedRn]: m.rnEntryRecord(changedRn) } } } : MSRP_PATCH,
+            { kind: r.flows.JOIN_INTENT, data },
+          );
+          written = pending.texts;
+          r.mark("journal.end");
+          return pending;
+        };
+        // the local view is brought up to date once this join has returned (or failed), and the
+        // ephemerals of the next join are drawn (flows.restockJoinSoon): off its path, before the next one
+        let res: Awaited<ReturnType<typeof r.flows.initialJoin>>;
+        let rpm: RpmAgent, rpmStamp: RecordStamp;
+        try {
+          ({ rpm, stamp: rpmStamp } = r.takeRpm(m, a.pool));
+          r.mark("task.takeRpm");
+          res = await r.flows.initialJoin(ctx, rn, rpm, m, pre, journal);
+        } finally {
+          r.flows.refreshJoinViewSoon(reader, a.pool);
+          r.flows.restockJoinSoon();
+        }
+        // a retry of a join already on-chain, or a signer without the fast path: one journaled commit, one fsync
+        if (!res.journaled) written = r.ks.commit({ [MSRP_RECORD]: m.toRecord(), [rnRecord(a.rn)]: rn.toRecord() }, MSRP_PATCH);
+        // the agent is the record's committed state now (a journaled join's intent was applied: the
+        // step returned); kept for the next join of this process
+        r.keepMsrp(m, stamp, written);
+        r.keepRpm(m, rpm, rpmStamp);
+        r.mark("task.kept");
+        const { toHex } = await import("../offchain/crypto/bytes");
+        console.log(
+          `${a.rn} joined pool ${a.pool} as ${toHex(res.record.pid)}; ${res.tx ? `recordJoin ${gas(res.tx.gasUsed)}` : "already on-chain (a retry: nothing written)"} in ${(performance.now() - started).toFixed(1)} ms (${(loaded - started).toFixed(1)} ms of it loading the task's modules)`,
         );
-      // The MSRP's record and the RN's together, journaled as an intent with the recordJoin
-      // transaction and fsync'd while it is sent and mined (Keystore.commitIntent, flows.initialJoin):
-      // the step returns once both the receipt and the intent are in.
-      let written: RecordStamp = {};
-      // A kept agent is its record as committed (its stamp checked above), and the join changes one
-      // entry of it (the MSRP's commitJoin): that entry is journaled as a patch, and the whole record
-      // is serialized only if the keystore must write it whole (Keystore.commitIntent's `entries`,
-      // rsms-join.md change 20). An agent loaded now is compared whole: loading may have filled in
-      // fields its record lacked (Msrp.fromRecord), which the whole comparison writes.
-      const journal = (data: Record<string, unknown>, changedRn: string) => {
-        r.mark("journal.start");
-        const pending = r.ks.commitIntent(
-          { [MSRP_RECORD]: kept ? () => m.toRecord() : m.toRecord(), [rnRecord(a.rn)]: rn.toRecord() },
-          kept ? { ...MSRP_PATCH, entries: { [MSRP_RECORD]: { [changedRn]: m.rnEntryRecord(changedRn) } } } : MSRP_PATCH,
-          { kind: r.flows.JOIN_INTENT, data },
-        );
-        written = pending.texts;
-        r.mark("journal.end");
-        return pending;
-      };
-      // the local view is brought up to date once this join has returned (or failed), and the
-      // ephemerals of the next join are drawn (flows.restockJoinSoon): off its path, before the next one
-      let res: Awaited<ReturnType<typeof r.flows.initialJoin>>;
-      let rpm: RpmAgent, rpmStamp: RecordStamp;
-      try {
-        ({ rpm, stamp: rpmStamp } = r.takeRpm(m, a.pool));
-        r.mark("task.takeRpm");
-        res = await r.flows.initialJoin(ctx, rn, rpm, m, pre, journal);
-      } finally {
-        r.flows.refreshJoinViewSoon(reader, a.pool);
-        r.flows.restockJoinSoon();
-      }
-      // a retry of a join already on-chain, or a signer without the fast path: one journaled commit, one fsync
-      if (!res.journaled) written = r.ks.commit({ [MSRP_RECORD]: m.toRecord(), [rnRecord(a.rn)]: rn.toRecord() }, MSRP_PATCH);
-      // the agent is the record's committed state now (a journaled join's intent was applied: the
-      // step returned); kept for the next join of this process
-      r.keepMsrp(m, stamp, written);
-      r.keepRpm(m, rpm, rpmStamp);
-      r.mark("task.kept");
-      const { toHex } = await import("../offchain/crypto/bytes");
-      console.log(
-        `${a.rn} joined pool ${a.pool} as ${toHex(res.record.pid)}; ${res.tx ? `recordJoin ${gas(res.tx.gasUsed)}` : "already on-chain (a retry: nothing written)"} in ${(performance.now() - started).toFixed(1)} ms (${(loaded - started).toFixed(1)} ms of it loading the task's modules)`,
-      );
-      console.log(`  bytes: RN->RPM ${res.wire.rnToRpm}, RPM->MSRP ${res.wire.rpmToMsrp}, RPM->RN ${res.wire.rpmToRn}`);
-      return res;
-    });
+        console.log(`  bytes: RN->RPM ${res.wire.rnToRpm}, RPM->MSRP ${res.wire.rpmToMsrp}, RPM->RN ${res.wire.rpmToRn}`);
+        return res;
+      },
+      { lease: true },
+    ); // back-to-back joins of a process: the lock is leased (tasks/lib/record-hold.ts)
   });
 
 task("rsms:reauth", "Re-authentication of a joined RN at another pool (PID_{k+1} and H4(a_{k+1}) recorded)")

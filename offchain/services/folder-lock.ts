@@ -21,7 +21,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { randomBytes } from "node:crypto";
-import { settled } from "../storage/keystore";
+import { appliedSoFar } from "../storage/keystore";
 
 /** The lock file's name in a service's data folder. */
 export const LOCK_FILE = "service.lock";
@@ -58,7 +58,7 @@ export interface FolderLock {
    * that takes the folder meanwhile takes this lock over as it stands, with no write; a service or
    * another command of this process takes it over under its own name (the lock file replaced whole,
    * never absent). When `ms` pass, and once this process's keystore commits are in place
-   * (offchain/storage/keystore.ts `settled`: a commit's files are renamed into place in the
+   * (offchain/storage/keystore.ts `appliedSoFar`: a commit's files are renamed into place in the
    * background, and another process that took the lock before would load the record without them:
    * s28-rtk F1), the lock is released; at this process's exit too. Another process that waits for
    * it leaves its pid in {@link WANT_FILE}: the next command here then lets it go first (s28-rtk F3).
@@ -88,13 +88,12 @@ let releaseAtExit = false;
 function letGo(key: string, l: Lease): void {
   if (l.timer) clearTimeout(l.timer);
   l.timer = undefined;
-  void settled()
-    .catch(() => undefined) // a failed background write left its journal: the next reader replays it
-    .then(() => {
-      if (leases.get(key) !== l) return; // taken over meanwhile
-      leases.delete(key);
-      l.lock.release();
-    });
+  // (a failed background write left its journal: the next reader replays it)
+  void appliedSoFar().then(() => {
+    if (leases.get(key) !== l) return; // taken over meanwhile
+    leases.delete(key);
+    l.lock.release();
+  });
 }
 
 /** Takes a lease over: it is no longer released by its timer. */
@@ -423,7 +422,7 @@ export class FolderHold {
     // once this process's keystore commits are in place (as a command's lease: FolderLock.lease)
     const lock = this.lock;
     this.lock = undefined;
-    await settled().catch(() => undefined);
+    await appliedSoFar();
     lock?.release();
   }
 }

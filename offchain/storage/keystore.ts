@@ -201,7 +201,8 @@ export class Keystore {
 
   /**
    * The file of a record a caller writes (`create`, `update`, `remove`, `commit`, `commitIntent`):
-   * a patch's or a head's name (`<x>.p<digits>`, `<x>.head`) is refused, as a patched record's
+   * a patch's or a head's name (`<x>.p<digits>`, `<x>.head`) of a record `<x>` kept as a base and
+   * patches is refused (any other record may have such a name: s28-review F2), as a patched record's
    * parts are written only by a commit of `<x>` (its `patch` option) with the head that lists them
    * and their sums. A caller's write of one would change the record while its stamp, its base and
    * head texts, stays the same (s28-rtk F4).
@@ -209,7 +210,9 @@ export class Keystore {
    */
   private writable(name: string): string {
     const file = this.file(name);
-    if (PART_NAME.test(name))
+    // only the parts of a record kept as a base and patches: a record of its own whose name ends so
+    // (a party named "bot.p1": `avatar-party-bot.p1`) is written as any other (s28-review F2)
+    if (PART_NAME.test(name) && this.isPatched(name.replace(PART_NAME, "")))
       throw new InvalidParameterError(
         `Keystore: record name "${name}" is a patch or head of record "${name.replace(PART_NAME, "")}": only a commit of that record writes it`,
       );
@@ -359,6 +362,12 @@ export class Keystore {
         if (!(e instanceof PatchSumMismatch) || tries >= PATCH_READ_TRIES || sameStamp(stamp, this.stamp(name))) throw e;
       }
     }
+  }
+
+  /** Whether record `name` exists and is kept as a base and patches (its file carries patch marks). */
+  private isPatched(name: string): boolean {
+    if (!/^[A-Za-z0-9._-]{1,128}$/.test(name) || name.startsWith(".") || !this.exists(name)) return false;
+    return this.readShared(name).marks.patched !== undefined;
   }
 
   /** A record file's text as {@link text} gives it, or undefined if there is none. */
@@ -1275,6 +1284,19 @@ process.on("exit", () => {
 });
 
 /** Waits until every journal this process committed is settled (its records fsync'd, the journal deleted). */
+/**
+ * Resolves once every commit this process made so far is applied (its records in place), not
+ * waiting for commits made after the call (as {@link settled} does): what a folder lock's release
+ * waits for (offchain/services/folder-lock.ts), so that a process that keeps committing elsewhere
+ * still releases it (s28-review F3).
+ */
+export function appliedSoFar(): Promise<void> {
+  return applying.then(
+    () => undefined,
+    () => undefined,
+  );
+}
+
 export async function settled(): Promise<void> {
   for (let p = applying; ; p = applying) {
     await p;

@@ -53,11 +53,6 @@ export function localName(task: string, flag: string, name: string): string {
     throw new UsageError(
       `${task}: ${flag} "${name}" must be 1 to 64 letters, digits, '.', '_' or '-' (it names this party's keystore records)`,
     );
-  // the keystore's own names for a record's head and patches (offchain/storage/keystore.ts; s28-rtk F4)
-  if (/\.(head|p\d+)$/.test(name))
-    throw new UsageError(
-      `${task}: ${flag} "${name}" must not end with ".head" or ".p<digits>" (the keystore's names for a record's parts)`,
-    );
   return name;
 }
 

@@ -37,7 +37,7 @@ export function withMsrpRecord<T>(
   task: string,
   dataDir: string,
   run: () => Promise<T>,
-  o: { waitMs?: number; onWait?: (line: string) => void } = {},
+  o: { waitMs?: number; onWait?: (line: string) => void; lease?: boolean } = {},
 ): Promise<T> {
   return withServiceFolder(
     task,

@@ -13,12 +13,16 @@
  * - While a live service holds the folder, the command refuses in one line naming the service's
  *   pid, having loaded and written nothing (the caller's `refusal`). The service in turn waits at
  *   its start for a command that holds the folder, and loads its record only once it holds the lock.
- * - The lock outlives the run by {@link HOLD_LEASE_MS} (a lease): the same command of this process
+ * - A command's commits are in place before its lock is released (another process that took it
+ *   before would load the record without them: s28-rtk F1): written synchronously at the end of
+ *   its run (Keystore's flushJournals), unless the command asks for a lease (`lease`: rsms:join).
+ * - A leased lock outlives the run by {@link HOLD_LEASE_MS}: the same command of this process
  *   run again meanwhile takes it over as it stands, anything else of this process under its own name;
- *   it is released only once this process's keystore commits are in place (another process that took
- *   it before would load the record without them: s28-rtk F1), and at the process's exit. A process
- *   that waits for it leaves its pid in the folder (`service.lock.want`): the next command here lets
- *   it go first (s28-rtk F3).
+ *   it is released only once this process's commits so far are in place (in the background), and at
+ *   the process's exit. A process that waits for it leaves its pid in the folder
+ *   (`service.lock.want`): the next command here lets it go first (s28-rtk F3). Limit: a process
+ *   that blocks its event loop after a leased command (spawnSync of another command of the folder)
+ *   keeps the folder until it unblocks (s28-review F1).
  */
 import fs from "node:fs";
 import path from "node:path";
@@ -76,9 +80,12 @@ export async function withServiceFolder<T>(
   dir: string,
   refusal: (h: { pid: number; started: string }, dir: string) => string,
   run: () => Promise<T>,
-  o: { waitMs?: number; onWait?: (line: string) => void } = {},
+  o: { waitMs?: number; onWait?: (line: string) => void; lease?: boolean } = {},
 ): Promise<T> {
-  const { acquireFolder, FolderLockedError } = await import("../../offchain/services/folder-lock");
+  const [{ acquireFolder, FolderLockedError }, { flushJournals }] = await Promise.all([
+    import("../../offchain/services/folder-lock"),
+    import("../../offchain/storage/keystore"),
+  ]);
   // one key per folder, however it is spelled (relative, absolute, through a link: s22-review F2)
   const key = canonicalDir(dir);
   const before = queues.get(key) ?? Promise.resolve();
@@ -105,7 +112,14 @@ export async function withServiceFolder<T>(
     } finally {
       held.delete(key);
       if (heldAs.get(dir) === key) heldAs.delete(dir);
-      lock.lease(HOLD_LEASE_MS);
+      if (o.lease) lock.lease(HOLD_LEASE_MS);
+      else {
+        // this process's commits in place (synchronously: a process that blocks right after, e.g.
+        // on spawnSync of another command of this folder, must not keep the folder: s28-review F1),
+        // then the lock released: another process that takes it loads them (s28-rtk F1)
+        flushJournals();
+        lock.release();
+      }
     }
   } finally {
     done();

@@ -35,15 +35,4 @@ describe("rsms:rn:register: a --name the keystore refuses changes nothing on-cha
     await hre.run("rsms:filter:publish", { pool: 1 });
     expect(await epochs()).to.equal(before + 1);
   });
-
-  it("a --name ending like a keystore record's part (`.head`, `.p<digits>`: s28-rtk F4) is refused before anything is drawn or sent", async () => {
-    const before = await epochs();
-    for (const name of ["edge.head", "edge.p3"]) {
-      const e = await rejects(hre.run("rsms:rn:register", { name, pool: 1 }));
-      expect(exitCodeOf(e)).to.equal(EXIT.input);
-      expect(e.message.split("\n")).to.have.length(1);
-      expect(e.message).to.include("--name").and.include(name);
-    }
-    expect(await epochs()).to.equal(before);
-  });
 });

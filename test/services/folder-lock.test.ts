@@ -242,7 +242,7 @@ describe("folder-lock: one process per service data folder (s17-redA F20)", func
       expect(LEASE_GRACE_MS, "a lease that ends unused is waited for silently").to.be.greaterThan(HOLD_LEASE_MS);
       const dir = dirOf();
       const refusal = () => "refused";
-      const during = (task: string) => withServiceFolder(task, dir, refusal, async () => text(dir));
+      const during = (task: string) => withServiceFolder(task, dir, refusal, async () => text(dir), { lease: true });
       const first = await during("rsms:join");
       await new Promise((go) => setTimeout(go, 5)); // a later start time, were the lock placed anew
       expect(await during("rsms:join"), "the lock of the next join").to.equal(first);

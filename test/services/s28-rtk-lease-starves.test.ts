@@ -32,7 +32,7 @@ describe("s28-rtk: the lease and a waiter in another process", function () {
     let runs = 0;
     const script = (async () => {
       while (!stop) {
-        await withServiceFolder("rsms:join", dir, refusal, async () => void runs++, { onWait: () => undefined });
+        await withServiceFolder("rsms:join", dir, refusal, async () => void runs++, { onWait: () => undefined, lease: true });
         await new Promise((go) => setTimeout(go, 100));
       }
     })();
