@@ -96,40 +96,46 @@ describe("s28-rtk: a commit's late rename undoes another process's commit to rsm
     child = undefined;
   });
 
-  it("F1: a second command (another process, holding the folder lock) keeps its RN when the first's process is busy as its lease ends", async () => {
-    const { data, ks } = await folder();
-    // the second process waits for the folder (rsms:rn:register in another shell)
-    let out = "";
-    let err = "";
-    child = spawn(process.execPath, ["-r", "ts-node/register/transpile-only", "-e", writerCode(true), data, "second"], {
-      cwd: ROOT,
-      stdio: ["ignore", "pipe", "pipe"],
+  for (const lease of [true, false])
+    it(`F1: a second command (another process, holding the folder lock) keeps its RN when the first's process is busy as its ${lease ? "lease ends" : "run ends (no lease)"}`, async () => {
+      const { data, ks } = await folder();
+      // the second process waits for the folder (rsms:rn:register in another shell)
+      let out = "";
+      let err = "";
+      child = spawn(process.execPath, ["-r", "ts-node/register/transpile-only", "-e", writerCode(true), data, "second"], {
+        cwd: ROOT,
+        stdio: ["ignore", "pipe", "pipe"],
+      });
+      child.stdout!.on("data", (b) => (out += String(b)));
+      child.stderr!.on("data", (b) => (err += String(b)));
+      const exited = new Promise<number | null>((go) => child!.on("exit", go));
+      await withMsrpRecord(
+        "rsms:join",
+        data,
+        async () => {
+          while (!out.includes("ready")) await new Promise((go) => setTimeout(go, 20));
+          await new Promise((go) => setTimeout(go, 300)); // the second now polls the lock
+          const r = await msrpRecord(ks, data, agent);
+          const m = r.load("rsms:join");
+          m.d.rns = { ...m.d.rns, fromJoin: { n: 3 } };
+          r.save(m, "rsms:join");
+        },
+        { lease },
+      );
+      // the command's run is over, its lease (250 ms) set; the process goes on with CPU-bound work
+      const headFile = path.join(data, "ks", `${MSRP_RECORD}.head.json`);
+      const headBefore = fs.readFileSync(headFile, "utf8");
+      let seen = "";
+      setTimeout(() => {
+        seen = `lock ${fs.existsSync(path.join(data, "service-msrp", "service.lock"))} head renamed ${fs.readFileSync(headFile, "utf8") !== headBefore}`;
+        busy(4000);
+      }, 260); // due after the lease (250 ms); runs in the timers phase that ends the lease, before the rename's I/O steps
+      busy(300);
+      const code = await exited;
+      expect(code, `the second command failed: ${err}`).to.equal(0);
+      expect(
+        await rnsOnDisk(data),
+        `the second process's committed RN was undone by the first's late rename (when the lease ended: ${seen})`,
+      ).to.deep.equal(["base", "first", "fromJoin", "second"]);
     });
-    child.stdout!.on("data", (b) => (out += String(b)));
-    child.stderr!.on("data", (b) => (err += String(b)));
-    const exited = new Promise<number | null>((go) => child!.on("exit", go));
-    await withMsrpRecord("rsms:join", data, async () => {
-      while (!out.includes("ready")) await new Promise((go) => setTimeout(go, 20));
-      await new Promise((go) => setTimeout(go, 300)); // the second now polls the lock
-      const r = await msrpRecord(ks, data, agent);
-      const m = r.load("rsms:join");
-      m.d.rns = { ...m.d.rns, fromJoin: { n: 3 } };
-      r.save(m, "rsms:join");
-    });
-    // the command's run is over, its lease (250 ms) set; the process goes on with CPU-bound work
-    const headFile = path.join(data, "ks", `${MSRP_RECORD}.head.json`);
-    const headBefore = fs.readFileSync(headFile, "utf8");
-    let seen = "";
-    setTimeout(() => {
-      seen = `lock ${fs.existsSync(path.join(data, "service-msrp", "service.lock"))} head renamed ${fs.readFileSync(headFile, "utf8") !== headBefore}`;
-      busy(4000);
-    }, 260); // due after the lease (250 ms); runs in the timers phase that ends the lease, before the rename's I/O steps
-    busy(300);
-    const code = await exited;
-    expect(code, `the second command failed: ${err}`).to.equal(0);
-    expect(
-      await rnsOnDisk(data),
-      `the second process's committed RN was undone by the first's late rename (when the lease ended: ${seen})`,
-    ).to.deep.equal(["base", "first", "fromJoin", "second"]);
-  });
 });
