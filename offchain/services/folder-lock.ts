@@ -21,7 +21,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { randomBytes } from "node:crypto";
-import { appliedSoFar } from "../storage/keystore";
+import { appliedSoFar, flushJournals, pendingApplies } from "../storage/keystore";
 
 /** The lock file's name in a service's data folder. */
 export const LOCK_FILE = "service.lock";
@@ -88,12 +88,31 @@ let releaseAtExit = false;
 function letGo(key: string, l: Lease): void {
   if (l.timer) clearTimeout(l.timer);
   l.timer = undefined;
-  // (a failed background write left its journal: the next reader replays it)
   void appliedSoFar().then(() => {
     if (leases.get(key) !== l) return; // taken over meanwhile
+    if (!commitsInPlace()) return; // kept until the exit (the next process replays the journal then)
     leases.delete(key);
     l.lock.release();
   });
+}
+
+/**
+ * Whether this process's commits are in place, written now if a background apply is still pending
+ * or failed (Keystore's flushJournals); false if that fails too: the lock is then kept, as releasing
+ * it would let another process load the record without them (s28-review2 F3), until the exit, after
+ * which the next process replays the journal.
+ */
+function commitsInPlace(): boolean {
+  if (!pendingApplies()) return true;
+  try {
+    flushJournals();
+    return true;
+  } catch (e) {
+    console.error(
+      `folder lock: this process's commits could not be written into place (${(e as Error).message.split("\n")[0]}): the folder stays held until it exits`,
+    );
+    return false;
+  }
 }
 
 /** Takes a lease over: it is no longer released by its timer. */
@@ -423,6 +442,6 @@ export class FolderHold {
     const lock = this.lock;
     this.lock = undefined;
     await appliedSoFar();
-    lock?.release();
+    if (commitsInPlace()) lock?.release();
   }
 }

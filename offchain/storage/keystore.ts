@@ -367,7 +367,11 @@ export class Keystore {
   /** Whether record `name` exists and is kept as a base and patches (its file carries patch marks). */
   private isPatched(name: string): boolean {
     if (!/^[A-Za-z0-9._-]{1,128}$/.test(name) || name.startsWith(".") || !this.exists(name)) return false;
-    return this.readShared(name).marks.patched !== undefined;
+    try {
+      return this.readShared(name).marks.patched !== undefined;
+    } catch {
+      return false; // a record this keystore cannot read (corrupt, sealed under another passphrase) says nothing of `name` (s28-review2 F2)
+    }
   }
 
   /** A record file's text as {@link text} gives it, or undefined if there is none. */
@@ -1253,27 +1257,37 @@ export function flushJournals(): void {
     } catch {
       continue; // left for the next process's recovery
     }
-    const dir = path.dirname(path.dirname(jfile));
-    const records = j.records.map((r) => ({ ...r, file: path.join(dir, `${r.name}.json`) }));
-    const lost = new Set<string>();
-    for (const record of new Set(records.map((r) => recordOf(r.name)))) {
-      // the replay rule, as the background apply follows it: another process's write since this commit point is kept
-      const mine = records.filter((r) => recordOf(r.name) === record);
-      if (lostTo(jfile, mine, new Map(mine.map((r) => [r.file, fileHash(r.file)])))) lost.add(record);
+    try {
+      flushOne(jfile, j);
+    } catch (e) {
+      settling.add(jfile); // still pending (pendingApplies): a folder lock is not released over it
+      throw e;
     }
-    for (const r of records) {
-      if (lost.has(recordOf(r.name))) continue; // another process's write is kept
-      if (overlay.get(r.file) !== r.text) {
-        supersede(r); // a later commit of this process replaced it
-        continue;
-      }
-      writeFileAtomic(r.file, r.text, 0o600);
-      overlay.delete(r.file);
-      superseded.delete(r.file);
-    }
-    fs.rmSync(jfile, { force: true });
-    forgetLost(jfile);
   }
+}
+
+/** flushJournals' work for one journal of this process: its records written by the replay rule, then the journal deleted. */
+function flushOne(jfile: string, j: JournalFile): void {
+  const dir = path.dirname(path.dirname(jfile));
+  const records = j.records.map((r) => ({ ...r, file: path.join(dir, `${r.name}.json`) }));
+  const lost = new Set<string>();
+  for (const record of new Set(records.map((r) => recordOf(r.name)))) {
+    // the replay rule, as the background apply follows it: another process's write since this commit point is kept
+    const mine = records.filter((r) => recordOf(r.name) === record);
+    if (lostTo(jfile, mine, new Map(mine.map((r) => [r.file, fileHash(r.file)])))) lost.add(record);
+  }
+  for (const r of records) {
+    if (lost.has(recordOf(r.name))) continue; // another process's write is kept
+    if (overlay.get(r.file) !== r.text) {
+      supersede(r); // a later commit of this process replaced it
+      continue;
+    }
+    writeFileAtomic(r.file, r.text, 0o600);
+    overlay.delete(r.file);
+    superseded.delete(r.file);
+  }
+  fs.rmSync(jfile, { force: true });
+  forgetLost(jfile);
 }
 process.on("exit", () => {
   try {
@@ -1283,12 +1297,12 @@ process.on("exit", () => {
   }
 });
 
-/** Waits until every journal this process committed is settled (its records fsync'd, the journal deleted). */
 /**
- * Resolves once every commit this process made so far is applied (its records in place), not
- * waiting for commits made after the call (as {@link settled} does): what a folder lock's release
- * waits for (offchain/services/folder-lock.ts), so that a process that keeps committing elsewhere
- * still releases it (s28-review F3).
+ * Resolves once every commit this process made so far is applied (its records in place) or its
+ * background apply failed (its journal kept: {@link pendingApplies}), not waiting for commits made
+ * after the call (as {@link settled} does): what a folder lock's release waits for
+ * (offchain/services/folder-lock.ts), so that a process that keeps committing elsewhere still
+ * releases it (s28-review F3).
  */
 export function appliedSoFar(): Promise<void> {
   return applying.then(
@@ -1297,6 +1311,17 @@ export function appliedSoFar(): Promise<void> {
   );
 }
 
+/**
+ * Whether a journal this process committed is not applied yet: one still under way, or one whose
+ * background apply failed (kept for flushJournals, the exit, or the next process once this one is
+ * gone). A folder lock is not released over one (s28-review2 F3): another process would load the
+ * record without it (it leaves a live process's young journal alone).
+ */
+export function pendingApplies(): boolean {
+  return settling.size > 0;
+}
+
+/** Waits until every journal this process committed is settled (its records fsync'd, the journal deleted). */
 export async function settled(): Promise<void> {
   for (let p = applying; ; p = applying) {
     await p;

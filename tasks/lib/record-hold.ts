@@ -117,8 +117,19 @@ export async function withServiceFolder<T>(
         // this process's commits in place (synchronously: a process that blocks right after, e.g.
         // on spawnSync of another command of this folder, must not keep the folder: s28-review F1),
         // then the lock released: another process that takes it loads them (s28-rtk F1)
-        flushJournals();
-        lock.release();
+        let flushed = false;
+        try {
+          flushJournals();
+          flushed = true;
+        } catch (e) {
+          // not this command's failure (its commits are in their journal): the folder is kept,
+          // released once they are written (the lease's rule), at the latest at the exit (s28-review2 F1)
+          console.error(
+            `${task}: this process's commits could not be written into place now (${(e as Error).message.split("\n")[0]}): kept in their journal`,
+          );
+        }
+        if (flushed) lock.release();
+        else lock.lease(HOLD_LEASE_MS);
       }
     }
   } finally {
