@@ -32,10 +32,10 @@ import { RefusedError } from "./cli";
  * How long a command's lock outlives its run (ms): the next command of this process with the same
  * name takes it over with no write (offchain/services/folder-lock.ts FolderLock.lease; issue 20:
  * about 0.12 ms of an RSMS join in a script that joins RNs one after the other, with other work
- * between them). Another process waits this long at most more than before (its own poll is every
- * 200 ms; folder-lock's LEASE_GRACE_MS, longer than this, keeps that wait silent); a waiter is let
- * go first by the holder's next command (folder-lock's WANT_FILE), so back-to-back commands never
- * keep it out.
+ * between them). Another process waits for it silently (folder-lock's LEASE_GRACE_MS, longer than
+ * this) and is let go first by the holder's next command (folder-lock's WANT_FILE), so back-to-back
+ * commands never keep it out; the lease ends later than this only while the process is blocked or
+ * its commits cannot be written (the file comment's limit).
  */
 export const HOLD_LEASE_MS = 250;
 
