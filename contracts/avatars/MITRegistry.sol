@@ -225,7 +225,11 @@ contract MITRegistry is IMITRegistry, IIdentityVerifier, AccessControl {
     /// and while the driver's warrant has not expired: the delegation's (h7-audit: it used to stay
     /// verified after the warrant's notAfter) or the login's (h9-red F4: a login verified for ever).
     function isVerified(bytes32 id) external view returns (bool) {
-        Avatar storage a = _avatars[id];
+        return _verifies(_avatars[id]);
+    }
+
+    /// @dev `isVerified` of an avatar's record (`avatarStanding` reads the same).
+    function _verifies(Avatar storage a) private view returns (bool) {
         if (a.driver == Driver.None || block.timestamp > a.notAfter) return false;
         return _mits[a.driverSerial].status == MitStatus.Active && _mits[a.owner].status == MitStatus.Active;
     }
@@ -278,6 +282,19 @@ contract MITRegistry is IMITRegistry, IIdentityVerifier, AccessControl {
     /// @inheritdoc IMITRegistry
     function avatar(bytes32 avatarId) external view returns (Avatar memory) {
         return _avatars[avatarId];
+    }
+
+    /// @inheritdoc IMITRegistry
+    function avatarStanding(bytes32 avatarId) external view returns (AvatarStanding memory s) {
+        Avatar storage a = _avatars[avatarId];
+        MIT storage owner = _mits[a.owner];
+        MIT storage driver = _mits[a.driverSerial];
+        s.avatar = a;
+        s.ownerStatus = owner.status;
+        s.ownerKeyId = owner.keyId;
+        s.driverStatus = driver.status;
+        s.driverKeyId = driver.keyId;
+        s.verified = _verifies(a);
     }
 
     /// @inheritdoc IMITRegistry

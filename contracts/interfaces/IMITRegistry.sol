@@ -89,6 +89,22 @@ interface IMITRegistry {
         uint64 disputeId;
     }
 
+    /// @notice An avatar as a party checking its hello reads it (mutual authentication), at one block.
+    /// @param avatar the avatar's record
+    /// @param ownerStatus the status of its owner's MIT (`avatar.owner`)
+    /// @param ownerKeyId that MIT's keyId
+    /// @param driverStatus the status of its driver's MIT (`avatar.driverSerial`: the owner's own when the owner drives)
+    /// @param driverKeyId that MIT's keyId
+    /// @param verified `isVerified(avatarId)` at the same block
+    struct AvatarStanding {
+        Avatar avatar;
+        MitStatus ownerStatus;
+        bytes32 ownerKeyId;
+        MitStatus driverStatus;
+        bytes32 driverKeyId;
+        bool verified;
+    }
+
     error MITRegistry__MitExists(bytes32 serial);
     error MITRegistry__MitNotActive(bytes32 serial);
     error MITRegistry__InvalidInput();
@@ -220,6 +236,11 @@ interface IMITRegistry {
 
     function mit(bytes32 serial) external view returns (MIT memory);
     function avatar(bytes32 avatarId) external view returns (Avatar memory);
+    /// @notice Everything a party reads to check an avatar's hello, in one call and at one block
+    /// (issue 20: four calls before, `avatar`, `mit` twice and `isVerified`, each a round trip to
+    /// the node): the record, its owner's and its driver's MIT, and whether it verifies now.
+    /// For an unknown avatar: an empty record, both MITs `None`, not verified.
+    function avatarStanding(bytes32 avatarId) external view returns (AvatarStanding memory);
     function delegation(uint256 id) external view returns (Delegation memory);
     function traceCase(uint256 id) external view returns (TraceCase memory);
     /// @notice True iff the MIT is active.
