@@ -441,6 +441,25 @@ contract MITRegistryInvariantTest is Test {
         }
     }
 
+    /// `avatarStanding` (a hello's check in one read, issue 20) is, in every state the handler
+    /// reaches, the separate reads it replaces: the avatar's record, its owner's and its driver's
+    /// MIT, and `isVerified` (the unknown avatar 0 included).
+    function invariant_avatarStandingIsTheSeparateReads() public view {
+        for (uint256 i; i <= handler.AVATARS(); ++i) {
+            bytes32 a = i < handler.AVATARS() ? handler.avatarId(i) : bytes32(0);
+            IMITRegistry.AvatarStanding memory s = registry.avatarStanding(a);
+            IMITRegistry.Avatar memory av = registry.avatar(a);
+            assertEq(keccak256(abi.encode(s.avatar)), keccak256(abi.encode(av)), "standing: the record");
+            IMITRegistry.MIT memory owner = registry.mit(av.owner);
+            IMITRegistry.MIT memory driver = registry.mit(av.driverSerial);
+            assertEq(uint256(s.ownerStatus), uint256(owner.status), "standing: owner's status");
+            assertEq(s.ownerKeyId, owner.keyId, "standing: owner's key");
+            assertEq(uint256(s.driverStatus), uint256(driver.status), "standing: driver's status");
+            assertEq(s.driverKeyId, driver.keyId, "standing: driver's key");
+            assertTrue(s.verified == registry.isVerified(a), "standing: isVerified");
+        }
+    }
+
     /// Every record is exactly what the IdP wrote: no write by anyone else shows up anywhere.
     function invariant_onlyTheIdpWrites() public view {
         _noViolation(handler.WRITER());

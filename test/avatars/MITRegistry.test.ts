@@ -137,6 +137,64 @@ describe("MITRegistry", () => {
     expect((await mit.avatar(b("av"))).driverSerial).to.equal(b("alice"));
   });
 
+  describe("# avatarStanding (a hello's check in one read, issue 20)", () => {
+    /** avatarStanding against the separate reads it replaces, at the same block. */
+    async function sameAsReads(mit: Awaited<ReturnType<typeof fixture>>["mit"], id: string) {
+      const s = await mit.avatarStanding(id);
+      const a = await mit.avatar(id);
+      const [owner, driver] = [await mit.mit(a.owner), await mit.mit(a.driverSerial)];
+      expect(s.avatar.toObject()).to.deep.equal(a.toObject());
+      expect([s.ownerStatus, s.ownerKeyId, s.driverStatus, s.driverKeyId]).to.deep.equal([
+        owner.status,
+        owner.keyId,
+        driver.status,
+        driver.keyId,
+      ]);
+      expect(s.verified).to.equal(await mit.isVerified(id));
+      return s;
+    }
+
+    it("is the avatar's record, its owner's and its driver's MIT and isVerified, through login, delegation, expiry and revocations", async () => {
+      const { mit } = await loadFixture(fixture);
+      // logged in: the owner drives (its own MIT twice)
+      let s = await sameAsReads(mit, b("av"));
+      expect([s.ownerKeyId, s.driverKeyId, s.verified]).to.deep.equal([b("key-a"), b("key-a"), true]);
+      // delegated: the proxy's MIT is the driver's
+      const notAfter = BigInt(await time.latest()) + 3_600n;
+      await mit.recordDelegation(b("av"), b("proxy"), b("h2"), notAfter);
+      s = await sameAsReads(mit, b("av"));
+      expect([s.avatar.driverSerial, s.driverKeyId, Number(s.driverStatus), s.verified]).to.deep.equal([b("proxy"), b("key-p"), 1, true]);
+      // the warrant's last second, then past it
+      await time.increaseTo(notAfter);
+      expect((await sameAsReads(mit, b("av"))).verified).to.equal(true);
+      await time.increaseTo(notAfter + 1n);
+      expect((await sameAsReads(mit, b("av"))).verified).to.equal(false);
+      // a fresh delegation, then the driver's MIT revoked, then the owner's
+      await mit.recordDelegation(b("av"), b("proxy"), b("h3"), T);
+      expect((await sameAsReads(mit, b("av"))).verified).to.equal(true);
+      await mit.revokeMIT(b("proxy"));
+      s = await sameAsReads(mit, b("av"));
+      expect([Number(s.driverStatus), Number(s.ownerStatus), s.verified]).to.deep.equal([2, 1, false]);
+      await mit.recordLogin(b("av"), b("alice"), b("h4"), b("vid"), T);
+      expect((await sameAsReads(mit, b("av"))).verified).to.equal(true);
+      await mit.revokeMIT(b("alice"));
+      s = await sameAsReads(mit, b("av"));
+      expect([Number(s.driverStatus), Number(s.ownerStatus), s.verified]).to.deep.equal([2, 2, false]);
+    });
+
+    it("an unknown avatar: an empty record, no MITs, not verified", async () => {
+      const { mit } = await loadFixture(fixture);
+      const s = await sameAsReads(mit, b("nobody"));
+      expect([s.avatar.owner, Number(s.avatar.driver), Number(s.ownerStatus), Number(s.driverStatus), s.verified]).to.deep.equal([
+        Z,
+        0,
+        0,
+        0,
+        false,
+      ]);
+    });
+  });
+
   it("avatars are identity-verified in the TrustManager through this registry", async () => {
     const { mit, deployment, msrp } = await loadFixture(fixture);
     const tm = await ethers.getContractAt("TrustManager", deployment.contracts.TrustManager.address, msrp);

@@ -289,6 +289,19 @@ describe("avatars/agents (IdP, users, AI proxies)", () => {
         expectThrows(() => idp.stamp(h, TIME), InvalidParameterError, "INVALID_PARAMETER", /^stamp: the evidence hash must be 32 bytes$/);
     });
 
+    it("its receipt key is computed once and handed out as a copy: neither the caller's secret bytes nor a returned key, changed later, change it (issue 20)", () => {
+      const sk = schnorr.utils.randomSecretKey();
+      const idp = new IdentityProvider(undefined, sk);
+      const key = schnorr.getPublicKey(sk);
+      expect(idp.receiptKey).to.deep.equal(key);
+      sk.fill(7); // the caller's array, changed after construction
+      const k1 = idp.receiptKey;
+      k1.fill(0); // a returned key, changed by its holder
+      expect(idp.receiptKey).to.deep.equal(key);
+      expect(idp.checkReceipt(hash, idp.stamp(hash, TIME))).to.equal(true); // still signs with the key it names
+      expect(schnorr.verify(idp.stamp(hash, TIME).sig, receiptDigest(hash, TIME), key)).to.equal(true);
+    });
+
     it("opens a verdict commitment it recorded, also after a keystore round trip, and refuses one it never made", () => {
       const { idp, u } = enroll();
       const t = idp.traceCommitment(u.commitment);

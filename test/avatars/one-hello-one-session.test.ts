@@ -24,6 +24,7 @@ import {
   login,
 } from "../../offchain/avatars/protocols";
 import { toHex } from "../../offchain/crypto/bytes";
+import { decodeAuthReply, encodeAuthReply } from "../../offchain/avatars/wire";
 
 describe("avatars: one hello, one session (a hello duplicated by a relay)", () => {
   it("alice finishes the first of bob's two replies to her one hello; the second is refused, a retry of the first gets the same finish", async () => {
@@ -58,5 +59,13 @@ describe("avatars: one hello, one session (a hello duplicated by a relay)", () =
     expect(toHex(again.key)).to.equal(toHex(f1.key));
     expect(toHex(again.finish.confirm)).to.equal(toHex(f1.finish.confirm));
     expect(again.finish.proxySig.equals(f1.finish.proxySig)).to.equal(true);
+    // the same reply as a relay delivers it again: its wire bytes, decoded anew (another object)
+    const resent = await authFinish(ctx, a.state, decodeAuthReply(encodeAuthReply(b1.reply)));
+    expect(toHex(resent.finish.confirm)).to.equal(toHex(f1.finish.confirm));
+    expect(resent.finish.proxySig.equals(f1.finish.proxySig)).to.equal(true);
+    // and a copy of it with one byte changed (its confirmation tag) is another reply: refused
+    const bytes = encodeAuthReply(b1.reply);
+    bytes[bytes.length - 1] ^= 1;
+    expect(await reasonOf(authFinish(ctx, a.state, decodeAuthReply(bytes)))).to.equal("INVALID_STATE");
   });
 });
