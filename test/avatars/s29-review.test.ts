@@ -1,0 +1,80 @@
+/**
+ * One hello, one session (session 17's threat model of mutual authentication: reorder and
+ * duplicate). A relay that hands alice's hello to bob twice gets two replies from bob (each with
+ * its own ephemeral key and nonce, so two transcripts). Before, the initiator's state was not
+ * spent: alice finished both, signing two transcripts, so bob held two sessions with alice and
+ * two sets of evidence about her while she had opened one. Now the first reply that verifies
+ * spends the hello: a retry of that very reply gets the same answer (a retry has no second
+ * effect), any other reply is refused (INVALID_STATE) before anything is signed.
+ */
+import { expect } from "chai";
+import { loadFixture, time } from "@nomicfoundation/hardhat-toolbox/network-helpers";
+import { AvatarParty, IdentityProvider } from "../../offchain/avatars/agents";
+import { SimulatedEye } from "../../offchain/avatars/iris";
+import { avatarsFixture, reasonOf } from "../helpers/avatar-world";
+import {
+  ChallengeBook,
+  type AvatarContext,
+  authComplete,
+  authFinish,
+  authHello,
+  authRespond,
+  avatarIdOf,
+  issueUserMit,
+  login,
+} from "../../offchain/avatars/protocols";
+import { toHex } from "../../offchain/crypto/bytes";
+import { decodeAuthReply, encodeAuthReply } from "../../offchain/avatars/wire";
+
+import { schnorr } from "@noble/curves/secp256k1.js";
+import { receiptDigest } from "../../offchain/avatars/agents";
+
+/** s29-review probes: both FAIL on s29-perf (acae2a65) and pass with 9506cb37's protocols.ts / agents.ts. */
+describe("s29-review probes", () => {
+  async function world() {
+    const f = await loadFixture(avatarsFixture);
+    const offset = (await time.latest()) + 1_000 - Math.floor(Date.now() / 1000);
+    const ctx: AvatarContext = {
+      registry: f.registry,
+      idp: new IdentityProvider(),
+      store: f.store,
+      now: () => Math.floor(Date.now() / 1000) + offset,
+    };
+    await time.setNextBlockTimestamp(ctx.now());
+    const [alice, bob] = [new AvatarParty("alice"), new AvatarParty("bob")];
+    const eyes = [new SimulatedEye(1711), new SimulatedEye(1712)];
+    const server = new ChallengeBook();
+    await issueUserMit(ctx, alice, "Alice", eyes[0]);
+    await issueUserMit(ctx, bob, "Bob", eyes[1]);
+    const la = await login(ctx, server, alice, eyes[0], { avatarId: avatarIdOf(alice.mit!.serial, "fox"), appearance: "fox" });
+    const lb = await login(ctx, server, bob, eyes[1], { avatarId: avatarIdOf(bob.mit!.serial, "whale"), appearance: "whale" });
+    const A = { credential: la.credential, driver: alice };
+    const B = { credential: lb.credential, driver: bob };
+
+    return { ctx, A, B };
+  }
+  it("P1: the caller scrubs/reuses the first reply object after finishing: the genuine resend is refused, another reply gets the first finish", async () => {
+    const { ctx, A, B } = await world();
+    const a = authHello(ctx, A, B.credential.avatarId);
+    const b1 = await authRespond(ctx, B, a.hello);
+    const b2 = await authRespond(ctx, B, a.hello);
+    const wire1 = encodeAuthReply(b1.reply); // what the relay delivered
+    const r1 = decodeAuthReply(wire1);
+    await authFinish(ctx, a.state, r1);
+    // the transport reuses its reply object for the next message off the wire
+    Object.assign(r1, decodeAuthReply(encodeAuthReply(b2.reply)));
+    const second = await reasonOf(authFinish(ctx, a.state, decodeAuthReply(encodeAuthReply(b2.reply))));
+    const resend = await reasonOf(authFinish(ctx, a.state, decodeAuthReply(wire1)));
+    expect({ second, resend }).to.deep.equal({ second: "INVALID_STATE", resend: "accepted" });
+  });
+  it("P2: a Buffer receipt secret, changed by its caller: the cached key and the signing key diverge", () => {
+    const sk = Buffer.from(schnorr.utils.randomSecretKey());
+    const idp = new IdentityProvider(undefined, sk);
+    void idp.receiptKey; // cached now
+    sk.set(schnorr.utils.randomSecretKey());
+    const h = new Uint8Array(32).fill(1);
+    const r = idp.stamp(h, 5);
+    expect(schnorr.verify(r.sig, receiptDigest(h, 5), idp.receiptKey), "stamp signs with the key it names").to.equal(true);
+    expect(idp.checkReceipt(h, r)).to.equal(true);
+  });
+});
