@@ -143,7 +143,7 @@ describe("MITRegistry", () => {
       const s = await mit.avatarStanding(id);
       const a = await mit.avatar(id);
       const [owner, driver] = [await mit.mit(a.owner), await mit.mit(a.driverSerial)];
-      expect(s.avatar.toObject()).to.deep.equal(a.toObject());
+      expect([...s.avatar]).to.deep.equal([...a]);
       expect([s.ownerStatus, s.ownerKeyId, s.driverStatus, s.driverKeyId]).to.deep.equal([
         owner.status,
         owner.keyId,

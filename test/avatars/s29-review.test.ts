@@ -15,7 +15,6 @@ import { avatarsFixture, reasonOf } from "../helpers/avatar-world";
 import {
   ChallengeBook,
   type AvatarContext,
-  authComplete,
   authFinish,
   authHello,
   authRespond,
@@ -23,7 +22,6 @@ import {
   issueUserMit,
   login,
 } from "../../offchain/avatars/protocols";
-import { toHex } from "../../offchain/crypto/bytes";
 import { decodeAuthReply, encodeAuthReply } from "../../offchain/avatars/wire";
 
 import { schnorr } from "@noble/curves/secp256k1.js";
