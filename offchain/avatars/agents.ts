@@ -122,7 +122,7 @@ export class IdentityProvider {
 
   constructor(channelSk: bigint = randomScalar(), receiptSk: Uint8Array = schnorr.utils.randomSecretKey()) {
     this.channelSk = channelSk;
-    this.receiptSk = receiptSk.slice(); // its own copy: the key below is computed once from it
+    this.receiptSk = Uint8Array.from(receiptSk); // its own copy: the key below is computed once from it
   }
 
   /** The receipt key, computed at its first use (a scalar multiplication in noble: about 0.6 ms, where every step of mutual authentication names its platform by it: issue 20). */

@@ -881,8 +881,16 @@ export async function authFinish(
     finish: { proxySig, confirm: confirmTag(key, CONFIRM_LABEL.initiator, t) },
     evidenceAboutPeer: evidenceOf(peer, msg, reply.proxySig, handshakeOf(peer, false, state.hello, proxySig)),
   };
-  state.finished = { reply, result };
+  state.finished = { reply: snapshot(reply), result };
   return result;
+}
+
+/** A copy of plain data no caller holds (byte arrays copied, points and numbers shared: immutable). */
+function snapshot<T>(x: T): T {
+  if (x instanceof Uint8Array) return x.slice() as T;
+  if (x !== null && typeof x === "object" && Object.getPrototypeOf(x) === Object.prototype)
+    return Object.fromEntries(Object.entries(x).map(([k, v]) => [k, snapshot(v)])) as T;
+  return x;
 }
 
 /** A reply's identity for {@link AuthState.finished}: its wire bytes, or "" for one that has none (never equal to a finished one). */
