@@ -885,9 +885,10 @@ export async function authFinish(
   return result;
 }
 
-/** A copy of plain data no caller holds (byte arrays copied, points and numbers shared: immutable). */
+/** A copy of plain data no caller holds (byte arrays copied, Buffers included; points and numbers shared: immutable). */
 function snapshot<T>(x: T): T {
-  if (x instanceof Uint8Array) return x.slice() as T;
+  if (x instanceof Uint8Array) return Uint8Array.from(x) as T;
+  if (Array.isArray(x)) return x.map(snapshot) as T;
   if (x !== null && typeof x === "object" && Object.getPrototypeOf(x) === Object.prototype)
     return Object.fromEntries(Object.entries(x).map(([k, v]) => [k, snapshot(v)])) as T;
   return x;

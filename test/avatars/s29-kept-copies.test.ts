@@ -1,11 +1,13 @@
 /**
- * One hello, one session (session 17's threat model of mutual authentication: reorder and
- * duplicate). A relay that hands alice's hello to bob twice gets two replies from bob (each with
- * its own ephemeral key and nonce, so two transcripts). Before, the initiator's state was not
- * spent: alice finished both, signing two transcripts, so bob held two sessions with alice and
- * two sets of evidence about her while she had opened one. Now the first reply that verifies
- * spends the hello: a retry of that very reply gets the same answer (a retry has no second
- * effect), any other reply is refused (INVALID_STATE) before anything is signed.
+ * Session 29's review of its own speed-up of mutual authentication (issue 20), as regressions:
+ * - P1: authFinish keeps the reply it finished to judge a retry (one hello, one session). It used to
+ *   keep the reply's encoded bytes; session 29 kept the caller's object to skip that encoding, and a
+ *   caller that reused the object afterwards (a transport's message buffer) then had its genuine
+ *   resend refused and another reply answered with the first finish. Now a copy of the reply's
+ *   bytes is kept (no encoding).
+ * - P2: IdentityProvider computes its receipt key once; its secret must then be its own copy. A
+ *   Buffer's slice() is a view, so a caller's Buffer changed later made the key it names and the
+ *   key it signs with differ. Copied with Uint8Array.from.
  */
 import { expect } from "chai";
 import { loadFixture, time } from "@nomicfoundation/hardhat-toolbox/network-helpers";
@@ -27,8 +29,7 @@ import { decodeAuthReply, encodeAuthReply } from "../../offchain/avatars/wire";
 import { schnorr } from "@noble/curves/secp256k1.js";
 import { receiptDigest } from "../../offchain/avatars/agents";
 
-/** s29-review probes: both FAIL on s29-perf (acae2a65) and pass with 9506cb37's protocols.ts / agents.ts. */
-describe("s29-review probes", () => {
+describe("avatars: what session 29's speed-up keeps is its own (review s29-review)", () => {
   async function world() {
     const f = await loadFixture(avatarsFixture);
     const offset = (await time.latest()) + 1_000 - Math.floor(Date.now() / 1000);
@@ -64,6 +65,17 @@ describe("s29-review probes", () => {
     const second = await reasonOf(authFinish(ctx, a.state, decodeAuthReply(encodeAuthReply(b2.reply))));
     const resend = await reasonOf(authFinish(ctx, a.state, decodeAuthReply(wire1)));
     expect({ second, resend }).to.deep.equal({ second: "INVALID_STATE", resend: "accepted" });
+  });
+  it("P1b: the same with the reply's bytes in Buffers (whose slice() is a view): the finished reply is still a copy", async () => {
+    const { ctx, A, B } = await world();
+    const a = authHello(ctx, A, B.credential.avatarId);
+    const b1 = await authRespond(ctx, B, a.hello);
+    const wire1 = encodeAuthReply(b1.reply);
+    const r1 = decodeAuthReply(wire1);
+    const confirm = Buffer.from(r1.confirm);
+    await authFinish(ctx, a.state, { ...r1, confirm });
+    confirm.fill(0); // the caller's buffer, reused
+    expect(await reasonOf(authFinish(ctx, a.state, decodeAuthReply(wire1)))).to.equal("accepted");
   });
   it("P2: a Buffer receipt secret, changed by its caller: the cached key and the signing key diverge", () => {
     const sk = Buffer.from(schnorr.utils.randomSecretKey());
