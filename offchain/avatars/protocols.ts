@@ -37,6 +37,7 @@ import type { ContentStore } from "../storage/content-store";
 import { AvatarParty, AvatarProtocolError, IdentityProvider, Receipt, VerdictOpening, uidOf, verdictCommitmentOf } from "./agents";
 import type { SimulatedEye } from "./iris";
 import { encodeAuthReply, encodeEvidence } from "./wire";
+import { DeploymentNotFoundError } from "../chain/deployments";
 import { minedReceipt } from "../chain/mined";
 import { contractRevert } from "../chain/reverts";
 import type { ContractTransactionResponse, Provider } from "ethers";
@@ -614,12 +615,31 @@ function ownerOf(c: AvatarCredential): { serial: Uint8Array; pk: G2Point } {
  * the one randomized PVerify on the peer's transcript signature (verifyPeer) checks s_o and s_p
  * together before any key or evidence is accepted (docs/specs/avatars.md, "One randomized check").
  */
+/**
+ * MITRegistry.avatarStanding of an avatar. A registry deployed before the view existed (session 29)
+ * reverts with no data: that is said in one line, with the command that deploys the current contracts.
+ * @throws DeploymentNotFoundError for such a registry; the node's error otherwise
+ */
+async function standingOf(registry: MITRegistry, avatarId: Uint8Array) {
+  try {
+    return await registry.avatarStanding(toHex(avatarId));
+  } catch (e) {
+    const x = e as { code?: string; data?: string | null };
+    // a revert with no data: ethers' CALL_EXCEPTION over JSON-RPC (data "0x" or none), Hardhat's in-process error (data "0x")
+    if (x.data === "0x" || (x.code === "CALL_EXCEPTION" && x.data == null))
+      throw new DeploymentNotFoundError(
+        `the MITRegistry at ${String(registry.target)} has no avatarStanding (deployed before session 29's contracts): \`npx hardhat deploy --fresh\` deploys the current ones`,
+      );
+    throw e;
+  }
+}
+
 async function checkHello(
   ctx: Pick<AvatarContext, "registry" | "now">,
   h: Pick<Hello, "avatarId" | "ownerSerial" | "ownerPk" | "driverSerial" | "warrant" | "o">,
 ): Promise<void> {
   // one call at one block (issue 20: four before): the record, both MITs and isVerified
-  const st = await ctx.registry.avatarStanding(toHex(h.avatarId));
+  const st = await standingOf(ctx.registry, h.avatarId);
   const av = st.avatar;
   if (Number(av.driver) === 0) throw new AvatarProtocolError("NO_DRIVER", "the avatar has no driver on-chain");
   if (!equalBytes(fromHex(av.owner, 32), h.ownerSerial) || !equalBytes(fromHex(av.driverSerial, 32), h.driverSerial))

@@ -25,6 +25,8 @@ import {
   login,
 } from "../../offchain/avatars/protocols";
 import { decodeAuthReply, encodeAuthReply } from "../../offchain/avatars/wire";
+import { DeploymentNotFoundError } from "../../offchain/chain/deployments";
+import { MITRegistry__factory } from "../../typechain-types";
 
 import { schnorr } from "@noble/curves/secp256k1.js";
 import { receiptDigest } from "../../offchain/avatars/agents";
@@ -76,6 +78,43 @@ describe("avatars: what session 29's speed-up keeps is its own (review s29-revie
     await authFinish(ctx, a.state, { ...r1, confirm });
     confirm.fill(0); // the caller's buffer, reused
     expect(await reasonOf(authFinish(ctx, a.state, decodeAuthReply(wire1)))).to.equal("accepted");
+  });
+  it("a registry deployed before avatarStanding: one line naming the registry and `deploy --fresh`, not a raw call exception", async () => {
+    const { ctx, A, B } = await world();
+    const f = await loadFixture(avatarsFixture);
+    // a contract without the view (and without a fallback) stands in for an older MITRegistry
+    const old = MITRegistry__factory.connect(f.deployment.contracts.CPSVerifier.address, f.msrp);
+    const a = authHello(ctx, A, B.credential.avatarId);
+    const err = await authRespond({ ...ctx, registry: old, platform: a.hello.platform }, B, a.hello).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(err).to.be.instanceOf(DeploymentNotFoundError);
+    expect((err as Error).message).to.equal(
+      `the MITRegistry at ${f.deployment.contracts.CPSVerifier.address} has no avatarStanding (deployed before session 29's contracts): \`npx hardhat deploy --fresh\` deploys the current ones`,
+    );
+  });
+  it("the same over JSON-RPC (ethers' CALL_EXCEPTION with no revert data); any other failure of the read stays as it is", async () => {
+    const { ctx, A, B } = await world();
+    const a = authHello(ctx, A, B.credential.avatarId);
+    const failing = (e: object) =>
+      ({
+        target: "0x00000000000000000000000000000000000000aa",
+        avatarStanding: async () => Promise.reject(e),
+      }) as unknown as typeof ctx.registry;
+    const respond = (e: object) =>
+      authRespond({ ...ctx, registry: failing(e), platform: a.hello.platform }, B, a.hello).then(
+        () => undefined,
+        (x: unknown) => x,
+      );
+    for (const data of [null, undefined])
+      expect(await respond(Object.assign(new Error("missing revert data"), { code: "CALL_EXCEPTION", data }))).to.be.instanceOf(
+        DeploymentNotFoundError,
+      );
+    const network = Object.assign(new Error("connect ECONNREFUSED"), { code: "ECONNREFUSED" });
+    expect(await respond(network)).to.equal(network);
+    const reverted = Object.assign(new Error("execution reverted"), { code: "CALL_EXCEPTION", data: "0x12345678" });
+    expect(await respond(reverted)).to.equal(reverted);
   });
   it("P2: a Buffer receipt secret, changed by its caller: the cached key and the signing key diverge", () => {
     const sk = Buffer.from(schnorr.utils.randomSecretKey());
