@@ -8,44 +8,14 @@
  * effect), any other reply is refused (INVALID_STATE) before anything is signed.
  */
 import { expect } from "chai";
-import { loadFixture, time } from "@nomicfoundation/hardhat-toolbox/network-helpers";
-import { AvatarParty, IdentityProvider } from "../../offchain/avatars/agents";
-import { SimulatedEye } from "../../offchain/avatars/iris";
-import { avatarsFixture, reasonOf } from "../helpers/avatar-world";
-import {
-  ChallengeBook,
-  type AvatarContext,
-  authComplete,
-  authFinish,
-  authHello,
-  authRespond,
-  avatarIdOf,
-  issueUserMit,
-  login,
-} from "../../offchain/avatars/protocols";
+import { reasonOf, twoLoggedIn } from "../helpers/avatar-world";
+import { authComplete, authFinish, authHello, authRespond } from "../../offchain/avatars/protocols";
 import { toHex } from "../../offchain/crypto/bytes";
 import { decodeAuthReply, encodeAuthReply } from "../../offchain/avatars/wire";
 
 describe("avatars: one hello, one session (a hello duplicated by a relay)", () => {
   it("alice finishes the first of bob's two replies to her one hello; the second is refused, a retry of the first gets the same finish", async () => {
-    const f = await loadFixture(avatarsFixture);
-    const offset = (await time.latest()) + 1_000 - Math.floor(Date.now() / 1000);
-    const ctx: AvatarContext = {
-      registry: f.registry,
-      idp: new IdentityProvider(),
-      store: f.store,
-      now: () => Math.floor(Date.now() / 1000) + offset,
-    };
-    await time.setNextBlockTimestamp(ctx.now());
-    const [alice, bob] = [new AvatarParty("alice"), new AvatarParty("bob")];
-    const eyes = [new SimulatedEye(1711), new SimulatedEye(1712)];
-    const server = new ChallengeBook();
-    await issueUserMit(ctx, alice, "Alice", eyes[0]);
-    await issueUserMit(ctx, bob, "Bob", eyes[1]);
-    const la = await login(ctx, server, alice, eyes[0], { avatarId: avatarIdOf(alice.mit!.serial, "fox"), appearance: "fox" });
-    const lb = await login(ctx, server, bob, eyes[1], { avatarId: avatarIdOf(bob.mit!.serial, "whale"), appearance: "whale" });
-    const A = { credential: la.credential, driver: alice };
-    const B = { credential: lb.credential, driver: bob };
+    const { ctx, A, B } = await twoLoggedIn();
 
     const a = authHello(ctx, A, B.credential.avatarId);
     const b1 = await authRespond(ctx, B, a.hello); // the relay delivers alice's hello ...

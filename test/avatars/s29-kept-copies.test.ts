@@ -10,50 +10,17 @@
  *   key it signs with differ. Copied with Uint8Array.from.
  */
 import { expect } from "chai";
-import { loadFixture, time } from "@nomicfoundation/hardhat-toolbox/network-helpers";
-import { AvatarParty, IdentityProvider } from "../../offchain/avatars/agents";
-import { SimulatedEye } from "../../offchain/avatars/iris";
-import { avatarsFixture, reasonOf } from "../helpers/avatar-world";
-import {
-  ChallengeBook,
-  type AvatarContext,
-  authFinish,
-  authHello,
-  authRespond,
-  avatarIdOf,
-  issueUserMit,
-  login,
-} from "../../offchain/avatars/protocols";
+import { loadFixture } from "@nomicfoundation/hardhat-toolbox/network-helpers";
+import { IdentityProvider, receiptDigest } from "../../offchain/avatars/agents";
+import { avatarsFixture, reasonOf, twoLoggedIn } from "../helpers/avatar-world";
+import { authFinish, authHello, authRespond } from "../../offchain/avatars/protocols";
 import { decodeAuthReply, encodeAuthReply } from "../../offchain/avatars/wire";
 import { DeploymentNotFoundError } from "../../offchain/chain/deployments";
 import { MITRegistry__factory } from "../../typechain-types";
-
 import { schnorr } from "@noble/curves/secp256k1.js";
-import { receiptDigest } from "../../offchain/avatars/agents";
 
 describe("avatars: what session 29's speed-up keeps is its own (review s29-review)", () => {
-  async function world() {
-    const f = await loadFixture(avatarsFixture);
-    const offset = (await time.latest()) + 1_000 - Math.floor(Date.now() / 1000);
-    const ctx: AvatarContext = {
-      registry: f.registry,
-      idp: new IdentityProvider(),
-      store: f.store,
-      now: () => Math.floor(Date.now() / 1000) + offset,
-    };
-    await time.setNextBlockTimestamp(ctx.now());
-    const [alice, bob] = [new AvatarParty("alice"), new AvatarParty("bob")];
-    const eyes = [new SimulatedEye(1711), new SimulatedEye(1712)];
-    const server = new ChallengeBook();
-    await issueUserMit(ctx, alice, "Alice", eyes[0]);
-    await issueUserMit(ctx, bob, "Bob", eyes[1]);
-    const la = await login(ctx, server, alice, eyes[0], { avatarId: avatarIdOf(alice.mit!.serial, "fox"), appearance: "fox" });
-    const lb = await login(ctx, server, bob, eyes[1], { avatarId: avatarIdOf(bob.mit!.serial, "whale"), appearance: "whale" });
-    const A = { credential: la.credential, driver: alice };
-    const B = { credential: lb.credential, driver: bob };
-
-    return { ctx, A, B };
-  }
+  const world = twoLoggedIn;
   it("P1: the caller scrubs/reuses the first reply object after finishing: the genuine resend is refused, another reply gets the first finish", async () => {
     const { ctx, A, B } = await world();
     const a = authHello(ctx, A, B.credential.avatarId);

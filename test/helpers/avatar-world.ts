@@ -14,7 +14,15 @@ import { FileContentStore } from "../../offchain/storage/content-store";
 import { loadFixture, time } from "@nomicfoundation/hardhat-toolbox/network-helpers";
 import { AvatarParty, AvatarProtocolError, IdentityProvider } from "../../offchain/avatars/agents";
 import { SimulatedEye } from "../../offchain/avatars/iris";
-import { avatarIdOf, ChallengeBook, delegate, issueProxyMit, issueUserMit, login } from "../../offchain/avatars/protocols";
+import {
+  avatarIdOf,
+  ChallengeBook,
+  delegate,
+  issueProxyMit,
+  issueUserMit,
+  login,
+  type AvatarContext,
+} from "../../offchain/avatars/protocols";
 
 export async function avatarsFixture() {
   const sys = await deploySystemFixture();
@@ -77,4 +85,28 @@ export async function delegatedWorld(o: { lynx?: boolean } = {}) {
   const lb = await login(ctx, server, bob, eyes.bob, { avatarId: avatarIdOf(bob.mit!.serial, "whale"), appearance: "whale" });
   const d = await delegate(ctx, server, alice, eyes.alice, ai, { avatarId: fox, ttl: 3600 });
   return { ...w, fox, lb, lynx, d, notAfter: d.credential.warrant.notAfter };
+}
+
+/**
+ * alice ("fox") and bob ("whale"), each logged in as the own driver of one avatar (eyes 1711, 1712),
+ * under a clock just after the chain's latest block: two sides ready for mutual authentication.
+ */
+export async function twoLoggedIn() {
+  const f = await loadFixture(avatarsFixture);
+  const offset = (await time.latest()) + 1_000 - Math.floor(Date.now() / 1000);
+  const ctx: AvatarContext = {
+    registry: f.registry,
+    idp: new IdentityProvider(),
+    store: f.store,
+    now: () => Math.floor(Date.now() / 1000) + offset,
+  };
+  await time.setNextBlockTimestamp(ctx.now());
+  const [alice, bob] = [new AvatarParty("alice"), new AvatarParty("bob")];
+  const eyes = [new SimulatedEye(1711), new SimulatedEye(1712)];
+  const server = new ChallengeBook();
+  await issueUserMit(ctx, alice, "Alice", eyes[0]);
+  await issueUserMit(ctx, bob, "Bob", eyes[1]);
+  const la = await login(ctx, server, alice, eyes[0], { avatarId: avatarIdOf(alice.mit!.serial, "fox"), appearance: "fox" });
+  const lb = await login(ctx, server, bob, eyes[1], { avatarId: avatarIdOf(bob.mit!.serial, "whale"), appearance: "whale" });
+  return { f, ctx, A: { credential: la.credential, driver: alice }, B: { credential: lb.credential, driver: bob } };
 }
