@@ -605,17 +605,6 @@ function ownerOf(c: AvatarCredential): { serial: Uint8Array; pk: G2Point } {
 }
 
 /**
- * Verifies the other side's hello against the chain (avatar record, MITs) and its warrant's
- * binding, and that the chain verifies the avatar now: its recorded notAfter is not past by the
- * verifier's own clock, and `isVerified` holds (h16-red R1: the peer chooses the time it signs,
- * so PVerify's check of that time against the warrant lets a proxy whose delegation ended answer
- * with a backdated time; only the chain's record against this side's clock says it has ended).
- * Every acceptance of a peer runs it: the responder on message 1, the initiator on message 2, the
- * responder again on message 3 (authComplete). The original signature s_o is not checked here:
- * the one randomized PVerify on the peer's transcript signature (verifyPeer) checks s_o and s_p
- * together before any key or evidence is accepted (docs/specs/avatars.md, "One randomized check").
- */
-/**
  * MITRegistry.avatarStanding of an avatar. A registry deployed before the view existed (session 29)
  * reverts with no data: that is said in one line, with the command that deploys the current contracts.
  * @throws DeploymentNotFoundError for such a registry; the node's error otherwise
@@ -634,6 +623,17 @@ async function standingOf(registry: MITRegistry, avatarId: Uint8Array) {
   }
 }
 
+/**
+ * Verifies the other side's hello against the chain (avatar record, MITs) and its warrant's
+ * binding, and that the chain verifies the avatar now: its recorded notAfter is not past by the
+ * verifier's own clock, and `isVerified` holds (h16-red R1: the peer chooses the time it signs,
+ * so PVerify's check of that time against the warrant lets a proxy whose delegation ended answer
+ * with a backdated time; only the chain's record against this side's clock says it has ended).
+ * Every acceptance of a peer runs it: the responder on message 1, the initiator on message 2, the
+ * responder again on message 3 (authComplete). The original signature s_o is not checked here:
+ * the one randomized PVerify on the peer's transcript signature (verifyPeer) checks s_o and s_p
+ * together before any key or evidence is accepted (docs/specs/avatars.md, "One randomized check").
+ */
 async function checkHello(
   ctx: Pick<AvatarContext, "registry" | "now">,
   h: Pick<Hello, "avatarId" | "ownerSerial" | "ownerPk" | "driverSerial" | "warrant" | "o">,
@@ -730,8 +730,9 @@ export type AuthState = {
   /**
    * The initiator's hello is spent by the first reply it finishes (session 17: one hello, one
    * session): that reply and the answer, which a retry of the same reply (the same wire bytes)
-   * gets again. The reply is kept as given, its bytes encoded only when a second reply comes
-   * (issue 20: about 1.4 ms of the initiator's step); a reply off the wire is an object of its own.
+   * gets again. A copy of the reply is kept (its byte arrays copied: no caller can change it) and
+   * encoded only when a second reply comes (issue 20: the encoding was about 1.4 ms of the
+   * initiator's step).
    */
   finished?: { reply: AuthReply; result: { key: Uint8Array; finish: AuthFinish; evidenceAboutPeer: Evidence } };
 };
