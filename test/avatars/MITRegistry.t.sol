@@ -458,8 +458,11 @@ contract MITRegistryInvariantTest is Test {
             assertEq(s.driverKeyId, driver.keyId, "standing: driver's key");
             assertTrue(s.verified == registry.isVerified(a), "standing: isVerified");
             // and from the definition, not through the contract's own _verifies (which both share)
-            bool expected = av.driver != IMITRegistry.Driver.None && block.timestamp <= av.notAfter
-                && owner.status == IMITRegistry.MitStatus.Active && driver.status == IMITRegistry.MitStatus.Active;
+            bool expected =
+                av.driver != IMITRegistry.Driver.None &&
+                    block.timestamp <= av.notAfter &&
+                    owner.status == IMITRegistry.MitStatus.Active &&
+                    driver.status == IMITRegistry.MitStatus.Active;
             assertTrue(s.verified == expected, "standing: verified by its definition");
         }
     }
