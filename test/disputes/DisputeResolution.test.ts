@@ -1141,6 +1141,9 @@ describe("DisputeResolution", () => {
           fc.array(ballot, { minLength: 2, maxLength: 10 }),
           fc.array(ballot, { minLength: 1, maxLength: 10 }),
           async (options, b0, b1) => {
+            // the claimant's stake (s23-rtt R4), as in the property above: its rejections would otherwise
+            // drain it below loserPenalty after five of them (a seed that did failed CI's coverage run, session 29)
+            await base.court.adjustReputation(id("claimant"), P.loserPenalty);
             await dr.openDispute(id("claimant"), id("respondent"), 0, options, nextEvidence(), "", 0, { value: P.deposit });
             disputeId++;
             const snapshot = (await dr.dispute(disputeId)).snapshot;
