@@ -5,14 +5,15 @@
  *   caller that reused the object afterwards (a transport's message buffer) then had its genuine
  *   resend refused and another reply answered with the first finish. Now a copy of the reply's
  *   bytes is kept (no encoding).
+ * - L2: checkHello's one read (MITRegistry.avatarStanding) against a registry deployed before the
+ *   view existed says so in one line (DeploymentNotFoundError), in-process and over JSON-RPC.
  * - P2: IdentityProvider computes its receipt key once; its secret must then be its own copy. A
  *   Buffer's slice() is a view, so a caller's Buffer changed later made the key it names and the
  *   key it signs with differ. Copied with Uint8Array.from.
  */
 import { expect } from "chai";
-import { loadFixture } from "@nomicfoundation/hardhat-toolbox/network-helpers";
 import { IdentityProvider, receiptDigest } from "../../offchain/avatars/agents";
-import { avatarsFixture, reasonOf, twoLoggedIn } from "../helpers/avatar-world";
+import { reasonOf, twoLoggedIn } from "../helpers/avatar-world";
 import { authFinish, authHello, authRespond } from "../../offchain/avatars/protocols";
 import { decodeAuthReply, encodeAuthReply } from "../../offchain/avatars/wire";
 import { DeploymentNotFoundError } from "../../offchain/chain/deployments";
@@ -20,9 +21,8 @@ import { MITRegistry__factory } from "../../typechain-types";
 import { schnorr } from "@noble/curves/secp256k1.js";
 
 describe("avatars: what session 29's speed-up keeps is its own (review s29-review)", () => {
-  const world = twoLoggedIn;
-  it("P1: the caller scrubs/reuses the first reply object after finishing: the genuine resend is refused, another reply gets the first finish", async () => {
-    const { ctx, A, B } = await world();
+  it("P1: a caller that reuses the finished reply's object changes nothing: the genuine resend is answered, another reply refused", async () => {
+    const { ctx, A, B } = await twoLoggedIn();
     const a = authHello(ctx, A, B.credential.avatarId);
     const b1 = await authRespond(ctx, B, a.hello);
     const b2 = await authRespond(ctx, B, a.hello);
@@ -35,8 +35,8 @@ describe("avatars: what session 29's speed-up keeps is its own (review s29-revie
     const resend = await reasonOf(authFinish(ctx, a.state, decodeAuthReply(wire1)));
     expect({ second, resend }).to.deep.equal({ second: "INVALID_STATE", resend: "accepted" });
   });
-  it("P1b: the same with the reply's bytes in Buffers (whose slice() is a view): the finished reply is still a copy", async () => {
-    const { ctx, A, B } = await world();
+  it("P1b: the same with the reply's bytes in a Buffer (whose slice() is a view): the finished reply is still a copy", async () => {
+    const { ctx, A, B } = await twoLoggedIn();
     const a = authHello(ctx, A, B.credential.avatarId);
     const b1 = await authRespond(ctx, B, a.hello);
     const wire1 = encodeAuthReply(b1.reply);
@@ -47,8 +47,7 @@ describe("avatars: what session 29's speed-up keeps is its own (review s29-revie
     expect(await reasonOf(authFinish(ctx, a.state, decodeAuthReply(wire1)))).to.equal("accepted");
   });
   it("a registry deployed before avatarStanding: one line naming the registry and `deploy --fresh`, not a raw call exception", async () => {
-    const { ctx, A, B } = await world();
-    const f = await loadFixture(avatarsFixture);
+    const { f, ctx, A, B } = await twoLoggedIn();
     // a contract without the view (and without a fallback) stands in for an older MITRegistry
     const old = MITRegistry__factory.connect(f.deployment.contracts.CPSVerifier.address, f.msrp);
     const a = authHello(ctx, A, B.credential.avatarId);
@@ -62,7 +61,7 @@ describe("avatars: what session 29's speed-up keeps is its own (review s29-revie
     );
   });
   it("the same over JSON-RPC (ethers' CALL_EXCEPTION with no revert data); any other failure of the read stays as it is", async () => {
-    const { ctx, A, B } = await world();
+    const { ctx, A, B } = await twoLoggedIn();
     const a = authHello(ctx, A, B.credential.avatarId);
     const failing = (e: object) =>
       ({
@@ -83,7 +82,7 @@ describe("avatars: what session 29's speed-up keeps is its own (review s29-revie
     const reverted = Object.assign(new Error("execution reverted"), { code: "CALL_EXCEPTION", data: "0x12345678" });
     expect(await respond(reverted)).to.equal(reverted);
   });
-  it("P2: a Buffer receipt secret, changed by its caller: the cached key and the signing key diverge", () => {
+  it("P2: a receipt secret given as a Buffer and changed by its caller later: the key the IdP names is still the key it signs with", () => {
     const sk = Buffer.from(schnorr.utils.randomSecretKey());
     const idp = new IdentityProvider(undefined, sk);
     void idp.receiptKey; // cached now

@@ -2,7 +2,8 @@
  * The avatar protocol tests' shared world: the deployed system, its MITRegistry and a fresh file
  * content store (one fixture, so loadFixture reverts to one snapshot across the files that use it),
  * `reasonOf`, the reason a protocol step refused with ("accepted" when it did not refuse), and
- * `avatarWorld` / `delegatedWorld`, the protocol tests' parties (and an avatar delegated to an AI proxy).
+ * `avatarWorld` / `delegatedWorld`, the protocol tests' parties (and an avatar delegated to an AI proxy),
+ * and `twoLoggedIn`, two users each driving its own avatar (mutual authentication's two sides).
  */
 import { expect } from "chai";
 import fs from "fs";
